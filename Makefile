@@ -1,0 +1,123 @@
+# Makefile: the only build file. `make` builds bin/, `make check` tests.
+#
+#   make                 build lib/libsp.a and every tool into bin/
+#   make check           build, then run t/ (shell and C unit tests) via prove
+#   make check SANITIZE=address,undefined
+#                        the same under ASan/UBSan (objects go to build-san/)
+#   make deps            apt-get install what the build and tests need
+#   make lint            clang-format check and mandoc -Tlint of man/
+#   make demo            run the tools on the sample data in t/data
+#   make bench           sp-match against jq on generated solar data
+#   make install         PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKGS = libbson-1.0 jansson libpcre2-8
+# Debian packages for `make deps`: libraries, then what the tests and
+# `make lint`/`make bench` run.
+DEB_PKGS = gcc make pkg-config libbson-dev libjansson-dev libpcre2-dev \
+	perl jq mandoc
+
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD = build
+SANFLAGS =
+else
+BUILD = build-san
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wno-sign-compare
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+	$(PKG_CFLAGS) -Ilib
+LDLIBS = $(PKG_LIBS) -lm
+
+TOOLS = sp-match
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+UNIT_SRC = $(wildcard t/unit/*.c)
+UNIT_BIN = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%.t)
+BINS = $(TOOLS:%=bin/%)
+
+.PHONY: all build check test deps demo lint bench install clean
+.SUFFIXES:
+
+# The default target installs missing libraries first, so that the README's
+# commands work on a fresh Debian machine.
+all:
+	@pkg-config --exists $(PKGS) 2>/dev/null || $(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		    grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends $$missing; \
+	fi
+
+# bin/ always holds the tools; a sanitizer build keeps its own copy in
+# $(BUILD)/bin so that it never overwrites the plain one.
+ifeq ($(SANITIZE),)
+TOOLDIR = bin
+else
+TOOLDIR = $(BUILD)/bin
+endif
+TOOL_BINS = $(TOOLS:%=$(TOOLDIR)/%)
+
+build: $(TOOL_BINS) $(UNIT_BIN)
+
+$(BUILD)/lib/%.o: lib/%.c lib/sp.h $(wildcard lib/*_int.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsp.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(TOOLDIR)/%: cmd/%.c $(BUILD)/libsp.a lib/sp.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libsp.a $(LDLIBS)
+
+$(BUILD)/t/%.t: t/unit/%.c t/unit/tap.h $(BUILD)/libsp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(BUILD)/libsp.a $(LDLIBS)
+
+# SP_BIN tells t/lib.sh which tools to test.
+check: all
+	@if [ -n "$(SANITIZE)" ]; then $(MAKE) --no-print-directory build SANITIZE=$(SANITIZE); fi
+	SP_BIN=$(CURDIR)/$(TOOLDIR) prove $(PROVEFLAGS) $(UNIT_BIN) t/*.t
+
+test: check
+
+demo: all
+	@sh examples/demo.sh
+
+lint:
+	clang-format --dry-run --Werror lib/*.c lib/*.h cmd/*.c
+	mandoc -Tlint -W warning man/*.1 man/*.7
+
+bench: all
+	sh bench/run.sh $(BENCH_COUNT)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+
+clean:
+	rm -rf build build-san bin

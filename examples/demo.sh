@@ -1,0 +1,24 @@
+#!/bin/sh
+# examples/demo.sh: the main job on the sample data shipped in t/data/.
+# Run by `make demo`; shows each command before its output.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+PATH="$PWD/bin:$PATH"
+data=t/data
+
+run() {
+	printf '\n$ %s\n' "$*"
+	sh -c "$*"
+}
+
+echo "sp-match: MongoDB \$match over NDJSON, with dead letters"
+run "sp-match '{\"obs.watts\": {\"\$gt\": 400}}' $data/solar.ndjson"
+run "sp-match '{\"\$or\": [{\"event_type\": 1}, {\"obs.temp\": {\"\$lt\": 10}}]}' $data/solar.ndjson"
+run "sp-match '{\"\$expr\": {\"\$gte\": [\"\$obs.watts\", {\"\$multiply\": [\"\$max_watts\", 0.9]}]}}' $data/solar.ndjson"
+echo
+echo "Lines that are not documents become dead letters (here on standard error, exit status 1):"
+run "sp-match '{\"obs.watts\": {\"\$gte\": 100}}' $data/broken.ndjson; echo \"exit status \$?\""
+echo
+echo "A bad filter is rejected before any input is read (exit status 2):"
+run "sp-match '{\"obs.watts\": {\"\$gtt\": 100}}' $data/solar.ndjson; echo \"exit status \$?\""
+exit 0

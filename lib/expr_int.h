@@ -1,0 +1,304 @@
+/* expr_int.h: what the aggregation expression engine's files share. */
+#ifndef SP_EXPR_INT_H
+#define SP_EXPR_INT_H
+
+#include <string.h>
+
+#include "sp.h"
+
+/*
+ * The engine compiles an expression spec once into a tree of nodes; each
+ * node carries the function that evaluates it, so evaluation never looks at
+ * the spec again. An operator is one row of the table in expr.c (name,
+ * argument count, evaluate function, and an optional compile function for
+ * operators whose arguments are not "an expression or an array of them").
+ * Adding an operator is adding a row and a function.
+ *
+ * Values are bson_value_t. A result is borrowed: it points into the input
+ * document, into a compiled constant, into static storage or into the
+ * arena. Scalars live inside the bson_value_t itself, so arithmetic and
+ * comparison never allocate. Missing is BSON_TYPE_EOD.
+ */
+
+struct enode;
+struct ectx;
+struct expr_comp;
+struct expr_op;
+
+typedef int (*expr_eval_fn)(
+    const struct enode *n, struct ectx *cx, bson_value_t *out);
+/* Compiles the operator's argument (the value of {"$op": arg}). */
+typedef int (*expr_compile_fn)(struct expr_comp *c, const struct expr_op *op,
+    const bson_value_t *arg, struct enode **out);
+
+/* Operator flags. */
+#define EXPR_NOFOLD 0x1u /* never evaluate at compile time */
+
+struct expr_op {
+	const char *name; /* "$add" */
+	expr_compile_fn compile; /* NULL: the generic n-ary argument parser */
+	expr_eval_fn eval;
+	short min, max; /* argument count; max < 0: no upper limit */
+	short aux; /* per-operator parameter (comparison kind...) */
+	unsigned flags;
+};
+
+struct expr_path {
+	char *name;
+	uint32_t len;
+};
+
+struct enode {
+	expr_eval_fn eval;
+	const struct expr_op *op; /* NULL for literals, paths, objects */
+	int aux;
+	int nargs;
+	struct enode **args;
+	bson_value_t cval; /* constants: an owned deep copy */
+	int slot; /* variable reads: the variable's slot */
+	int npath; /* field path below the variable */
+	struct expr_path *path;
+	struct expr_path *keys; /* object expressions: one key per arg */
+	int *slots; /* $let: the slot of each variable */
+};
+
+/* Evaluation state: variable slots ($$ROOT is slot 0, $$CURRENT slot 1). */
+struct ectx {
+	bson_value_t *slots;
+	struct sp_arena *arena;
+	struct sp_error *err;
+};
+
+#define EXPR_SLOT_ROOT 0
+#define EXPR_SLOT_CURRENT 1
+
+static inline int
+expr_eval(const struct enode *n, struct ectx *cx, bson_value_t *out)
+{
+	return n->eval(n, cx, out);
+}
+
+/* ------------------------------------------------------------ values */
+
+static inline void
+expr_set_missing(bson_value_t *v)
+{
+	v->value_type = BSON_TYPE_EOD;
+}
+
+static inline void
+expr_set_null(bson_value_t *v)
+{
+	v->value_type = BSON_TYPE_NULL;
+}
+
+static inline void
+expr_set_bool(bson_value_t *v, bool b)
+{
+	v->value_type = BSON_TYPE_BOOL;
+	v->value.v_bool = b;
+}
+
+static inline void
+expr_set_int32(bson_value_t *v, int32_t i)
+{
+	v->value_type = BSON_TYPE_INT32;
+	v->value.v_int32 = i;
+}
+
+static inline void
+expr_set_int64(bson_value_t *v, int64_t i)
+{
+	v->value_type = BSON_TYPE_INT64;
+	v->value.v_int64 = i;
+}
+
+/* MongoDB's Value::createIntOrLong. */
+static inline void
+expr_set_int_or_long(bson_value_t *v, int64_t i)
+{
+	if (i >= INT32_MIN && i <= INT32_MAX)
+		expr_set_int32(v, (int32_t)i);
+	else
+		expr_set_int64(v, i);
+}
+
+static inline void
+expr_set_double(bson_value_t *v, double d)
+{
+	v->value_type = BSON_TYPE_DOUBLE;
+	v->value.v_double = d;
+}
+
+static inline void
+expr_set_date(bson_value_t *v, int64_t ms)
+{
+	v->value_type = BSON_TYPE_DATE_TIME;
+	v->value.v_datetime = ms;
+}
+
+/* Points v at a static or otherwise long-lived string. */
+static inline void
+expr_set_cstr(bson_value_t *v, const char *s)
+{
+	v->value_type = BSON_TYPE_UTF8;
+	v->value.v_utf8.str = (char *)s;
+	v->value.v_utf8.len = (uint32_t)strlen(s);
+}
+
+/* MongoDB's Value::nullish: missing, null or undefined. */
+static inline bool
+expr_nullish(const bson_value_t *v)
+{
+	return v->value_type == BSON_TYPE_EOD ||
+	    v->value_type == BSON_TYPE_NULL ||
+	    v->value_type == BSON_TYPE_UNDEFINED;
+}
+
+static inline bool
+expr_is_number(const bson_value_t *v)
+{
+	switch (v->value_type) {
+	case BSON_TYPE_INT32:
+	case BSON_TYPE_INT64:
+	case BSON_TYPE_DOUBLE:
+	case BSON_TYPE_DECIMAL128: return true;
+	default: return false;
+	}
+}
+
+/* MongoDB's typeName(): "double", "string", ..., "missing" for EOD. */
+const char *expr_type_name(bson_type_t t);
+
+/* --------------------------------------------- BSON building in the arena */
+
+/*
+ * A document or array under construction in the arena. Growing copies to a
+ * larger arena block; the old one is reclaimed at the next reset.
+ */
+struct expr_buf {
+	struct sp_arena *arena;
+	uint8_t *p;
+	uint32_t len, cap;
+	uint32_t n; /* elements so far: the next array index */
+};
+
+void expr_buf_init(struct expr_buf *b, struct sp_arena *a);
+/* Appends v under key (keylen bytes), or under the next array index when
+ * key is NULL. v must not be missing. */
+void expr_buf_append(
+    struct expr_buf *b, const char *key, size_t keylen, const bson_value_t *v);
+/* Terminates the buffer; out becomes a document or array (t) value. */
+void expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out);
+
+/* ---------------------------------------------------------- decimal128 */
+
+/*
+ * IEEE 754-2008 decimal128 (what MongoDB's Decimal128 wraps), unpacked.
+ * coef < 10^34; the value is (-1)^neg * coef * 10^exp.
+ */
+enum { EXPR_DEC_FINITE, EXPR_DEC_INF, EXPR_DEC_NAN };
+enum {
+	EXPR_DEC_HALF_EVEN, /* the IEEE default */
+	EXPR_DEC_TRUNC, /* toward zero */
+	EXPR_DEC_CEIL, /* toward +infinity */
+	EXPR_DEC_FLOOR /* toward -infinity */
+};
+
+struct expr_dec {
+	unsigned __int128 coef;
+	int32_t exp;
+	uint8_t kind;
+	bool neg;
+};
+
+void expr_dec_unpack(struct expr_dec *d, const bson_decimal128_t *b);
+void expr_dec_pack(bson_decimal128_t *b, const struct expr_dec *d);
+void expr_dec_from_int64(struct expr_dec *d, int64_t v);
+/* As MongoDB's Decimal128(double): rounded to 15 significant digits
+ * (digits == 15, the default for coerceToDecimal) or to 34. */
+void expr_dec_from_double(struct expr_dec *d, double v, int digits);
+/* Nearest decimal with at most 19 significant digits (long double math). */
+void expr_dec_from_ldouble(struct expr_dec *d, long double v);
+double expr_dec_to_double(const struct expr_dec *d);
+long double expr_dec_to_ldouble(const struct expr_dec *d);
+/* Rounds to an integer with mode; -1 for NaN, infinity or out of range. */
+int expr_dec_to_int64(const struct expr_dec *d, int mode, int64_t *out);
+/* -1, 0, 1 for negative, zero, positive; 2 for NaN. */
+int expr_dec_sign(const struct expr_dec *d);
+
+void expr_dec_add(
+    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
+void expr_dec_sub(
+    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
+void expr_dec_mul(
+    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
+void expr_dec_div(
+    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
+/* Remainder with the sign of a (C fmod, IEEE bid128_fmod). */
+void expr_dec_mod(
+    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
+/* The value rounded (mode) to exponent exp; NaN if it needs more than 34
+ * digits or a is infinite (IEEE quantize). */
+void expr_dec_quantize(
+    struct expr_dec *r, const struct expr_dec *a, int32_t exp, int mode);
+
+/* Numeric value helpers (v must be a number). */
+double expr_num_double(const bson_value_t *v);
+void expr_num_dec(const bson_value_t *v, struct expr_dec *d);
+
+static inline void
+expr_set_dec(bson_value_t *v, const struct expr_dec *d)
+{
+	v->value_type = BSON_TYPE_DECIMAL128;
+	expr_dec_pack(&v->value.v_decimal128, d);
+}
+
+/* ------------------------------------------------ operator functions */
+
+/* expr.c: control flow and variables */
+int expr_op_cond(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_ifnull(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_switch(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_let(const struct enode *, struct ectx *, bson_value_t *);
+
+/* expr_cmp.c: comparison, boolean and type operators */
+int expr_op_compare(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_and(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_or(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_not(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_in(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_size(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_isarray(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_isnumber(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_type(const struct enode *, struct ectx *, bson_value_t *);
+
+/* Comparison kinds (expr_op.aux of $eq ... $cmp). */
+enum {
+	EXPR_CMP_EQ,
+	EXPR_CMP_NE,
+	EXPR_CMP_GT,
+	EXPR_CMP_GTE,
+	EXPR_CMP_LT,
+	EXPR_CMP_LTE,
+	EXPR_CMP_CMP
+};
+
+/* expr_arith.c: arithmetic */
+int expr_op_add(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_subtract(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_multiply(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_divide(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_mod(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_abs(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_ceil(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_floor(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_round(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_exp(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_ln(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_log(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_log10(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_pow(const struct enode *, struct ectx *, bson_value_t *);
+int expr_op_sqrt(const struct enode *, struct ectx *, bson_value_t *);
+
+#endif /* SP_EXPR_INT_H */
