@@ -14,7 +14,8 @@ struct sp_dlq {
 	char *processor;
 	unsigned flags;
 	uint64_t count;
-	bson_t rec; /* reused for every record */
+	bson_t *rec; /* reused for every record (bson_t wants 128-byte
+		      * alignment, so it comes from bson_new) */
 	struct sp_buf json;
 };
 
@@ -37,7 +38,7 @@ sp_dlq_new(const char *path, const char *processor, unsigned flags,
 	d->path = path ? sp_xstrdup(path) : NULL;
 	d->processor = sp_xstrdup(processor);
 	d->flags = flags;
-	bson_init(&d->rec);
+	d->rec = bson_new();
 	sp_buf_init(&d->json);
 	return d;
 }
@@ -51,7 +52,7 @@ sp_dlq_free(struct sp_dlq *d)
 	if (d->path != NULL)
 		close(d->out.fd);
 	sp_out_release(&d->out);
-	bson_destroy(&d->rec);
+	bson_destroy(d->rec);
 	sp_buf_release(&d->json);
 	free(d->path);
 	free(d->processor);
@@ -112,12 +113,12 @@ begin(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
 {
 	bson_t info;
 
-	bson_reinit(&d->rec);
-	append_meta(&d->rec, pos, doc, len);
-	bson_append_document_begin(&d->rec, "errInfo", -1, &info);
+	bson_reinit(d->rec);
+	append_meta(d->rec, pos, doc, len);
+	bson_append_document_begin(d->rec, "errInfo", -1, &info);
 	bson_append_utf8(&info, "reason", -1, reason, -1);
-	bson_append_document_end(&d->rec, &info);
-	bson_append_utf8(&d->rec, "operatorName", -1, op, -1);
+	bson_append_document_end(d->rec, &info);
+	bson_append_utf8(d->rec, "operatorName", -1, op, -1);
 }
 
 static void
@@ -126,11 +127,11 @@ finish(struct sp_dlq *d)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	bson_append_utf8(&d->rec, "processorName", -1, d->processor, -1);
-	bson_append_date_time(&d->rec, "dlqTime", -1,
+	bson_append_utf8(d->rec, "processorName", -1, d->processor, -1);
+	bson_append_date_time(d->rec, "dlqTime", -1,
 	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 	sp_buf_reset(&d->json);
-	sp_ejson_doc(&d->json, bson_get_data(&d->rec), d->rec.len, d->flags);
+	sp_ejson_doc(&d->json, bson_get_data(d->rec), d->rec->len, d->flags);
 	sp_buf_putc(&d->json, '\n');
 	sp_out_write(&d->out, d->json.data, d->json.len);
 	sp_out_end_record(&d->out);
@@ -145,7 +146,7 @@ sp_dlq_doc(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
 
 	begin(d, pos, op, reason, doc, len);
 	if (bson_init_static(&sub, doc, len))
-		bson_append_document(&d->rec, "doc", -1, &sub);
+		bson_append_document(d->rec, "doc", -1, &sub);
 	finish(d);
 }
 
@@ -162,12 +163,12 @@ sp_dlq_raw(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
 			n--;
 	/* Keep the exact bytes: a string when they are text, else binary. */
 	if (bson_utf8_validate(line->data, n, true))
-		bson_append_utf8(&d->rec, "raw", -1, line->data, (int)n);
+		bson_append_utf8(d->rec, "raw", -1, line->data, (int)n);
 	else
-		bson_append_binary(&d->rec, "raw", -1, BSON_SUBTYPE_BINARY,
+		bson_append_binary(d->rec, "raw", -1, BSON_SUBTYPE_BINARY,
 		    (const uint8_t *)line->data, (uint32_t)line->len);
 	if (line->too_long)
-		bson_append_int64(&d->rec, "rawLength", -1,
+		bson_append_int64(d->rec, "rawLength", -1,
 		    (int64_t)line->full_len);
 	finish(d);
 }
