@@ -6,6 +6,8 @@
 #                        the same under ASan/UBSan (objects go to build-san/)
 #   make deps            apt-get install what the build and tests need
 #   make lint            clang-format check and mandoc -Tlint of man/
+#   make fuzz            build the libFuzzer targets in t/fuzz into build-fuzz/
+#                        and run each for FUZZ_SECONDS (default 60)
 #   make demo            run the tools on the sample data in t/data
 #   make bench           sp-match against jq on generated solar data
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -46,7 +48,7 @@ UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%.t)
 BINS = $(TOOLS:%=bin/%)
 
-.PHONY: all build check test deps demo lint bench install clean
+.PHONY: all build check test deps demo lint bench fuzz install clean
 .SUFFIXES:
 
 # The default target installs missing libraries first, so that the README's
@@ -112,6 +114,24 @@ lint:
 bench: all
 	sh bench/run.sh $(BENCH_COUNT)
 
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = $(wildcard t/fuzz/*.c)
+FUZZ_BIN = $(FUZZ_SRC:t/fuzz/%.c=build-fuzz/fuzz-%)
+
+build-fuzz/fuzz-%: t/fuzz/%.c $(LIB_SRC) lib/sp.h
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Ilib -o $@ \
+	    $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: all $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		echo "$$f: $(FUZZ_SECONDS) s"; \
+		mkdir -p $$f.corpus && \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$f.corpus \
+		    >$$f.log 2>&1 || { tail -n 30 $$f.log; exit 1; }; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man7
@@ -120,4 +140,4 @@ install: all
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin

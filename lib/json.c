@@ -1182,16 +1182,16 @@ ejson(struct parser *ps, const struct frame *f)
 		goto regex;
 	case W_REGEX:
 	case W_OPTIONS:
-		/* {"$regex": <not a string>} or without "$options" is the
-		 * $regex query operator, not a wrapper. */
+		/* Only exactly {"$regex": <string>, "$options": <valid
+		 * options>} is the legacy wrapper. Anything else, such as
+		 * {"$regex": "^x", "$options": "i", "$ne": "xx"} or bad
+		 * options, is the $regex query operator: it stays a document
+		 * and the $match compiler judges it. */
 		name = "$regex";
-		if (!doc_find(doc, "$regex", &a) || a.type != BSON_TYPE_UTF8 ||
-		    !doc_find(doc, "$options", &b))
+		if (k != 2 || !doc_find(doc, "$regex", &a) ||
+		    a.type != BSON_TYPE_UTF8 || !doc_find(doc, "$options", &b) ||
+		    !str_of(&b, &s2, &n2) || !valid_regex_options(s2, n2))
 			return 0;
-		if (k != 2)
-			return wrapper_error(ps, f, name,
-			    "expected {\"$regex\": <string>, \"$options\": "
-			    "<string>}");
 	regex:
 		if (!cstr_of(&a, &s, &n))
 			return wrapper_error(ps, f, name,
