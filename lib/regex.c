@@ -67,8 +67,11 @@ sp_regex_new(const char *pattern, const char *options, struct sp_error *err)
 		return NULL;
 	}
 	/* JIT is an optimisation only: when the platform or the library lacks
-	 * it, pcre2_match falls back to the interpreter by itself. */
-	(void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+	 * it, pcre2_match falls back to the interpreter by itself.
+	 * SP_REGEX_NO_JIT turns it off for valgrind, which cannot see into
+	 * JIT code and reports false errors there. */
+	if (getenv("SP_REGEX_NO_JIT") == NULL)
+		(void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (re->md == NULL)
 		sp_oom();
