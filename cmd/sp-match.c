@@ -77,9 +77,21 @@ parse_bytes(const char *s)
 	if (errno != 0)
 		goto bad;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
 	}
 	if (*end != '\0' || v == 0 || v > ((unsigned long long)1 << 40))
 		goto bad;
@@ -157,8 +169,8 @@ main(int argc, char **argv)
 
 	if (getenv("SP_UNBUFFERED") != NULL && *getenv("SP_UNBUFFERED") != '\0')
 		unbuffered = true;
-	while ((ch = getopt_long(argc, argv, "cd:f:hL:n:uvV", longopts,
-		    NULL)) != -1) {
+	while ((ch = getopt_long(
+		    argc, argv, "cd:f:hL:n:uvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': canonical = true; break;
 		case 'd': dlq_path = optarg; break;
@@ -227,21 +239,21 @@ main(int argc, char **argv)
 			    "Failed to parse input message with error:line is "
 			    "%llu bytes, longer than --max-line-bytes %zu",
 			    (unsigned long long)line.full_len, max_line);
-			sp_dlq_raw(dlq, &line.pos, "SourceOperator", reason,
-			    &line);
+			sp_dlq_raw(
+			    dlq, &line.pos, "SourceOperator", reason, &line);
 			continue;
 		}
 		if (sp_json_parse(&bson, line.data, line.len, &e) < 0) {
 			snprintf(reason, sizeof(reason),
 			    "Failed to parse input message with error:%s",
 			    e.msg);
-			sp_dlq_raw(dlq, &line.pos, "SourceOperator", reason,
-			    &line);
+			sp_dlq_raw(
+			    dlq, &line.pos, "SourceOperator", reason, &line);
 			continue;
 		}
 		sp_arena_reset(&arena);
-		rc = sp_match_exec(m, bson.data, (uint32_t)bson.len, &arena,
-		    &e);
+		rc =
+		    sp_match_exec(m, bson.data, (uint32_t)bson.len, &arena, &e);
 		if (rc < 0) {
 			snprintf(reason, sizeof(reason),
 			    "Failed to process input document in "

@@ -27,7 +27,8 @@ sp_dlq_new(const char *path, const char *processor, unsigned flags,
 	int fd = 2;
 
 	if (path != NULL) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+		fd =
+		    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 		if (fd < 0) {
 			sp_error_set(err, "%s: %s", path, strerror(errno));
 			return NULL;
@@ -78,8 +79,8 @@ sp_dlq_flush(struct sp_dlq *d, struct sp_error *err)
 /* _stream_meta: the document's own when it carries one (it came through
  * an earlier sp tool or from Kafka), else where the line was read. */
 static void
-append_meta(bson_t *rec, const struct sp_pos *pos, const uint8_t *doc,
-    uint32_t len)
+append_meta(
+    bson_t *rec, const struct sp_pos *pos, const uint8_t *doc, uint32_t len)
 {
 	bson_t meta, src;
 	bson_iter_t it;
@@ -168,7 +169,7 @@ sp_dlq_raw(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
 		bson_append_binary(d->rec, "raw", -1, BSON_SUBTYPE_BINARY,
 		    (const uint8_t *)line->data, (uint32_t)line->len);
 	if (line->too_long)
-		bson_append_int64(d->rec, "rawLength", -1,
-		    (int64_t)line->full_len);
+		bson_append_int64(
+		    d->rec, "rawLength", -1, (int64_t)line->full_len);
 	finish(d);
 }

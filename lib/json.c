@@ -1189,8 +1189,9 @@ ejson(struct parser *ps, const struct frame *f)
 		 * and the $match compiler judges it. */
 		name = "$regex";
 		if (k != 2 || !doc_find(doc, "$regex", &a) ||
-		    a.type != BSON_TYPE_UTF8 || !doc_find(doc, "$options", &b) ||
-		    !str_of(&b, &s2, &n2) || !valid_regex_options(s2, n2))
+		    a.type != BSON_TYPE_UTF8 ||
+		    !doc_find(doc, "$options", &b) || !str_of(&b, &s2, &n2) ||
+		    !valid_regex_options(s2, n2))
 			return 0;
 	regex:
 		if (!cstr_of(&a, &s, &n))

@@ -239,10 +239,10 @@ sp_reader_next(struct sp_reader *r, struct sp_line *line, struct sp_error *err)
 			/* The line ended within the buffer but is over the cap
 			 * (the cap is smaller than one read). */
 			memcpy(r->keep, line->data,
-			    line->len < sizeof(r->keep) ? line->len :
-							  sizeof(r->keep));
-			r->keep_len = line->len < SP_LINE_KEEP ? line->len :
-								 SP_LINE_KEEP;
+			    line->len < sizeof(r->keep) ? line->len
+							: sizeof(r->keep));
+			r->keep_len =
+			    line->len < SP_LINE_KEEP ? line->len : SP_LINE_KEEP;
 			line->full_len = line->len;
 			line->data = r->keep;
 			line->len = r->keep_len;

@@ -114,8 +114,8 @@ void *sp_arena_dup(struct sp_arena *a, const void *p, size_t n);
  * length). Returns 0, or -1 with err->msg saying what and where (byte
  * offset), e.g. "invalid JSON at offset 12: expected ':'".
  */
-int sp_json_parse(struct sp_buf *out, const char *text, size_t len,
-    struct sp_error *err);
+int sp_json_parse(
+    struct sp_buf *out, const char *text, size_t len, struct sp_error *err);
 
 /* ----------------------------------------------------- BSON -> Ext. JSON */
 
@@ -127,8 +127,8 @@ int sp_json_parse(struct sp_buf *out, const char *text, size_t len,
  * JSON v2, relaxed or canonical, written as mongoexport writes it. The
  * document must be valid BSON (as made by sp_json_parse or libbson).
  */
-void sp_ejson_doc(struct sp_buf *out, const uint8_t *doc, uint32_t len,
-    unsigned flags);
+void sp_ejson_doc(
+    struct sp_buf *out, const uint8_t *doc, uint32_t len, unsigned flags);
 /* Appends one value. A missing value (EOD) appends nothing. */
 void sp_ejson_value(struct sp_buf *out, const bson_value_t *v, unsigned flags);
 /* Appends s as a JSON string literal (quotes and escapes). */
@@ -170,8 +170,8 @@ struct sp_regex;
  * Returns a new sp_regex (free with sp_regex_free) or NULL with err set
  * ("invalid regular expression: ..." / "invalid flag in regex options: z").
  */
-struct sp_regex *sp_regex_new(const char *pattern, const char *options,
-    struct sp_error *err);
+struct sp_regex *sp_regex_new(
+    const char *pattern, const char *options, struct sp_error *err);
 void sp_regex_free(struct sp_regex *re);
 /* True when the pattern matches somewhere in subject. */
 bool sp_regex_test(const struct sp_regex *re, const char *subject, size_t len);
@@ -189,8 +189,8 @@ struct sp_expr;
  * or -1 with err naming the problem (e.g. "unknown expression operator
  * '$foo'", "$add takes an array"). Compiled once; evaluated many times.
  */
-int sp_expr_compile(struct sp_expr **out, const bson_value_t *spec,
-    struct sp_error *err);
+int sp_expr_compile(
+    struct sp_expr **out, const bson_value_t *spec, struct sp_error *err);
 void sp_expr_free(struct sp_expr *e);
 
 /*
@@ -216,8 +216,8 @@ struct sp_match;
  * problem, e.g. "unknown operator: $foo", "$in needs an array",
  * "$where is not allowed in Atlas Stream Processing".
  */
-int sp_match_compile(struct sp_match **out, const uint8_t *filter,
-    uint32_t len, struct sp_error *err);
+int sp_match_compile(struct sp_match **out, const uint8_t *filter, uint32_t len,
+    struct sp_error *err);
 void sp_match_free(struct sp_match *m);
 
 /*
@@ -233,8 +233,8 @@ int sp_match_exec(const struct sp_match *m, const uint8_t *doc, uint32_t len,
 /* Where a record came from: for messages and dead letters. */
 struct sp_pos {
 	const char *file; /* operand as given; "-" for standard input */
-	uint64_t line;    /* 1-based line number within file */
-	uint64_t offset;  /* byte offset of the line's start within file */
+	uint64_t line; /* 1-based line number within file */
+	uint64_t offset; /* byte offset of the line's start within file */
 };
 
 /* One input line, borrowed from the reader until the next call. */
@@ -263,8 +263,8 @@ struct sp_reader;
  * of a file is dropped. Returns a new reader (sp_reader_free); paths are
  * borrowed and must outlive it.
  */
-struct sp_reader *sp_reader_new(char *const *paths, int npaths,
-    size_t max_line);
+struct sp_reader *sp_reader_new(
+    char *const *paths, int npaths, size_t max_line);
 void sp_reader_free(struct sp_reader *r);
 
 /*
@@ -279,8 +279,8 @@ void sp_reader_on_idle(struct sp_reader *r, void (*fn)(void *), void *arg);
  * cannot be opened or read (err says "FILE: reason"); after -1 the next
  * call goes on with the next file.
  */
-int sp_reader_next(struct sp_reader *r, struct sp_line *line,
-    struct sp_error *err);
+int sp_reader_next(
+    struct sp_reader *r, struct sp_line *line, struct sp_error *err);
 
 /* ---------------------------------------------------------------- output */
 
