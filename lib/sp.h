@@ -186,8 +186,11 @@ struct sp_expr;
  * Compiles an aggregation expression: a literal, a "$field.path", a
  * "$$variable", an object of expressions, an array of expressions, or an
  * operator object {"$op": args}. Returns 0 and a new *out (sp_expr_free),
- * or -1 with err naming the problem (e.g. "unknown expression operator
- * '$foo'", "$add takes an array"). Compiled once; evaluated many times.
+ * or -1 with err in MongoDB's words (e.g. "Unrecognized expression
+ * '$foo'", "Expression $eq takes exactly 2 arguments. 1 were passed in.").
+ * Constant subexpressions are folded, so an error in one (a constant
+ * division by zero) is a compile error, as in MongoDB. Compiled once;
+ * evaluated many times.
  */
 int sp_expr_compile(
     struct sp_expr **out, const bson_value_t *spec, struct sp_error *err);
