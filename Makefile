@@ -131,6 +131,7 @@ lint:
 	mandoc -Tlint -W warning man/*.1 man/*.7
 
 bench: all
+	@$(MAKE) --no-print-directory deps
 	sh bench/run.sh $(BENCH_COUNT)
 
 FUZZ_SECONDS ?= 60
