@@ -429,6 +429,11 @@ doc_string(const bson_value_t *v, char *buf, size_t size)
 	bson_free(s);
 }
 
+static int eval_object(
+    const struct enode *n, struct ectx *cx, bson_value_t *out);
+static int eval_array(
+    const struct enode *n, struct ectx *cx, bson_value_t *out);
+
 /*
  * Replaces n by its value when every input is a constant; MongoDB folds
  * the same subtrees in optimize(). An error here is the spec's error.
@@ -443,6 +448,12 @@ fold(struct expr_comp *c, struct enode *n, struct enode **out)
 
 	*out = n;
 	if (is_const(n) || (n->op != NULL && (n->op->flags & EXPR_NOFOLD)))
+		return 0;
+	/* Only operators, objects and arrays are folded. A field path or a
+	 * variable has no arguments, so "every input is constant" would hold
+	 * trivially and it would be frozen to its value in an empty document
+	 * (as when a constant $cond returns its "$a" branch). */
+	if (n->op == NULL && n->eval != eval_object && n->eval != eval_array)
 		return 0;
 	for (i = 0; i < n->nargs; i++)
 		if (!is_const(n->args[i]))

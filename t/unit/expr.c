@@ -556,6 +556,13 @@ static const struct tcase cases[] = {
 
 	/* $cond (docs: qty >= 250 gives discount 30) */
 	{ "{'$cond': [true, 1, 2]}", NULL, "1" },
+	/* A constant condition picks a branch that is still a field path:
+	 * it must not be folded against an empty document. */
+	{ "{'$cond': [true, '$a', 0]}", "{'a': 7}", "7" },
+	{ "{'$cond': [false, 0, '$a.b']}", "{'a': {'b': 'x'}}", "'x'" },
+	{ "{'$cond': {'if': {'$eq': [1, 1]}, 'then': '$$ROOT.a', "
+	  "'else': 0}}", "{'a': 3}", "3" },
+	{ "{'$add': [{'$cond': [true, '$a', 0]}, 1]}", "{'a': 1}", "2" },
 	{ "{'$cond': ['$a', 'yes', 'no']}", "{'a': 0}", "'no'" },
 	{ "{'$cond': ['$a', 'yes', 'no']}", "{'a': 'x'}", "'yes'" },
 	{ "{'$cond': ['$a', 'yes', 'no']}", "{}", "'no'" },
