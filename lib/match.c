@@ -150,6 +150,10 @@ struct ctx {
 	struct sp_arena *arena;
 	struct sp_error *err;
 	uint64_t *rng;
+	/* Set when a test could not be answered (a regex hit PCRE2's match
+	 * limit): value matchers return bool, so the failure travels here
+	 * and sp_match_exec turns the whole result into -1. */
+	bool failed;
 };
 
 static int match_doc(
@@ -2036,15 +2040,27 @@ in_match(const struct inset *in, const bson_value_t *v, struct ctx *c)
 }
 
 static bool
-regex_match(const struct node *n, const bson_value_t *v)
+regex_result(int r, struct ctx *c)
+{
+	if (r < 0)
+		c->failed = true;
+	return r > 0;
+}
+
+static bool
+regex_match(const struct node *n, const bson_value_t *v, struct ctx *c)
 {
 	switch (v->value_type) {
 	case BSON_TYPE_UTF8:
-		return sp_regex_test(
-		    n->u.rx.re, v->value.v_utf8.str, v->value.v_utf8.len);
+		return regex_result(sp_regex_test(n->u.rx.re,
+					v->value.v_utf8.str, v->value.v_utf8.len,
+					c->err),
+		    c);
 	case BSON_TYPE_SYMBOL:
-		return sp_regex_test(n->u.rx.re, v->value.v_symbol.symbol,
-		    v->value.v_symbol.len);
+		return regex_result(sp_regex_test(n->u.rx.re,
+					v->value.v_symbol.symbol,
+					v->value.v_symbol.len, c->err),
+		    c);
 	case BSON_TYPE_REGEX:
 		/* A stored regex matches a regex query equal to it. */
 		return strcmp(v->value.v_regex.regex,
@@ -2232,7 +2248,7 @@ match_value(const struct node *n, const bson_value_t *v, struct ctx *c)
 	case OP_GT:
 	case OP_GTE: return cmp_match(n->op, &n->rhs, v);
 	case OP_IN: return in_match(&n->u.in, v, c);
-	case OP_REGEX: return regex_match(n, v);
+	case OP_REGEX: return regex_match(n, v, c);
 	case OP_EXISTS: return v->value_type != BSON_TYPE_EOD;
 	case OP_TYPE: return type_match(n, v);
 	case OP_MOD: return mod_match(n, v);
@@ -2534,8 +2550,9 @@ sp_match_exec(const struct sp_match *m, const uint8_t *doc, uint32_t len,
 		sp_arena_init(&local);
 		c.arena = &local;
 	}
+	c.failed = false;
 	r = match_doc(m->root, doc, len, &c);
 	if (c.arena == &local)
 		sp_arena_release(&local);
-	return r;
+	return c.failed ? -1 : r;
 }

@@ -92,17 +92,26 @@ sp_regex_free(struct sp_regex *re)
 	free(re);
 }
 
-bool
-sp_regex_test(const struct sp_regex *re, const char *subject, size_t len)
+int
+sp_regex_test(const struct sp_regex *re, const char *subject, size_t len,
+    struct sp_error *err)
 {
+	PCRE2_UCHAR msg[128];
 	int rc;
 
 	/* The UTF check stays on: a subject that is not valid UTF-8 (possible
-	 * in BSON that did not come through the JSON parser) then fails to
-	 * match instead of reading out of bounds. */
+	 * in BSON that did not come through the JSON parser) is an error
+	 * instead of a read out of bounds. */
 	rc =
 	    pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, re->md, NULL);
-	return rc >= 0;
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+		strcpy((char *)msg, "unknown error");
+	return sp_error_set(err, "regular expression /%s/ failed: %s",
+	    re->pattern, (const char *)msg);
 }
 
 const char *

@@ -173,8 +173,14 @@ struct sp_regex;
 struct sp_regex *sp_regex_new(
     const char *pattern, const char *options, struct sp_error *err);
 void sp_regex_free(struct sp_regex *re);
-/* True when the pattern matches somewhere in subject. */
-bool sp_regex_test(const struct sp_regex *re, const char *subject, size_t len);
+/*
+ * Returns 1 when the pattern matches somewhere in subject, 0 when it does
+ * not, and -1 when PCRE2 gave up (match or depth limit, invalid UTF-8) with
+ * err saying why: then there is no answer, and the record must not be
+ * taken for one that does not match.
+ */
+int sp_regex_test(const struct sp_regex *re, const char *subject, size_t len,
+    struct sp_error *err);
 const char *sp_regex_pattern(const struct sp_regex *re);
 const char *sp_regex_options(const struct sp_regex *re);
 

@@ -79,6 +79,16 @@ test_expect_success 'an $expr error makes the document a dead letter (MatchOpera
 	test_grep "\"errInfo\":\{\"reason\":\"Failed to process input document in MatchOperator with error: [^\"]*divide by zero\"\},\"operatorName\":\"MatchOperator\",\"doc\":\{\"a\":1,\"b\":0\}," dlq
 '
 
+test_expect_success 'a regex that hits the match limit: a dead letter, not a non-match' '
+	awk "BEGIN { s = \"\"; for (i = 0; i < 60; i++) s = s \"a\"; print \"{\\\"s\\\":\\\"\" s \"b\\\"}\" }" >in &&
+	test_expect_code 1 sp-match -d rx.dlq "{\"s\": {\"\$regex\": \"^(a|aa)+\$\"}}" in >out &&
+	test_lines 0 out &&
+	test_expect_code 1 sp-match -v -d rx.dlq "{\"s\": {\"\$regex\": \"^(a|aa)+\$\"}}" in >out &&
+	test_lines 0 out &&
+	test_lines 2 rx.dlq &&
+	test_grep "\"reason\":\"Failed to process input document in MatchOperator with error: regular expression .* failed: match limit exceeded\"" rx.dlq
+'
+
 test_expect_success 'a document with its own _stream_meta keeps it in the dead letter' '
 	printf "%s\n" "{\"_stream_meta\":{\"source\":{\"type\":\"kafka\",\"topic\":\"t\"}},\"b\":0}" >in &&
 	test_expect_code 1 sp-match -d dlq "{\"\$expr\": {\"\$divide\": [1, \"\$b\"]}}" in &&
