@@ -17,6 +17,7 @@ struct sp_reader {
 	size_t max_line;
 
 	int fd; /* -1 when no file is open */
+	bool is_stdin; /* fd is standard input: never closed */
 	const char *name;
 	bool eof;
 
@@ -32,7 +33,7 @@ struct sp_reader {
 	/* One byte more than is handed out, so the dead-letter writer can
 	 * see whether the cut falls inside a UTF-8 character. */
 	char keep[SP_LINE_KEEP + 1];
-	size_t keep_len;
+	size_t keep_have; /* bytes in keep, filled across reads */
 
 	void (*idle)(void *);
 	void *idle_arg;
@@ -60,7 +61,7 @@ sp_reader_new(char *const *paths, int npaths, size_t max_line)
 static void
 close_file(struct sp_reader *r)
 {
-	if (r->fd > 0)
+	if (r->fd >= 0 && !r->is_stdin)
 		close(r->fd);
 	r->fd = -1;
 }
@@ -93,8 +94,9 @@ open_next(struct sp_reader *r, struct sp_error *err)
 	r->lineno = 0;
 	r->eof = false;
 	r->skipping = false;
-	if (strcmp(path, "-") == 0) {
-		r->fd = 0;
+	r->is_stdin = strcmp(path, "-") == 0;
+	if (r->is_stdin) {
+		r->fd = STDIN_FILENO;
 		return 0;
 	}
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -156,21 +158,28 @@ fill(struct sp_reader *r, struct sp_error *err)
 	return 0;
 }
 
+/* Adds the next n bytes of the line being skipped to its kept head. */
+static void
+keep_more(struct sp_reader *r, const char *p, size_t n)
+{
+	size_t room = sizeof(r->keep) - r->keep_have;
+
+	if (n > room)
+		n = room;
+	memcpy(r->keep + r->keep_have, p, n);
+	r->keep_have += n;
+}
+
 /* Starts skipping an over-long line whose first bytes are at buf+start. */
 static void
 start_skip(struct sp_reader *r)
 {
-	size_t have = r->end - r->start;
-
 	r->skipping = true;
 	r->skip_pos.file = r->name;
 	r->skip_pos.line = r->lineno + 1;
 	r->skip_pos.offset = r->base + r->start;
-	memcpy(r->keep, r->buf + r->start,
-	    have < sizeof(r->keep) ? have : sizeof(r->keep));
-	r->keep_len = have < SP_LINE_KEEP ? have : SP_LINE_KEEP;
-	r->skip_len = have;
-	r->start = r->end;
+	r->keep_have = 0;
+	r->skip_len = 0;
 }
 
 int
@@ -190,11 +199,12 @@ sp_reader_next(struct sp_reader *r, struct sp_line *line, struct sp_error *err)
 		n = r->end - r->start;
 		nl = memchr(p, '\n', n);
 		if (nl == NULL && !r->eof) {
+			if (!r->skipping && n > r->max_line)
+				start_skip(r);
 			if (r->skipping) {
+				keep_more(r, p, n);
 				r->skip_len += n;
 				r->start = r->end;
-			} else if (n > r->max_line) {
-				start_skip(r);
 			}
 			if (fill(r, err) < 0) {
 				close_file(r);
@@ -210,12 +220,19 @@ sp_reader_next(struct sp_reader *r, struct sp_line *line, struct sp_error *err)
 		if (nl == NULL)
 			nl = p + n;
 		if (r->skipping) {
-			r->skip_len += (uint64_t)(nl - p);
+			size_t tail = (size_t)(nl - p);
+
+			/* The CR of a CRLF is not part of the line. */
+			if (nl < p + n && tail > 0 && p[tail - 1] == '\r')
+				tail--;
+			keep_more(r, p, tail);
+			r->skip_len += tail;
 			r->start += (size_t)(nl - p) + (nl < p + n);
 			r->skipping = false;
 			r->lineno++;
 			line->data = r->keep;
-			line->len = r->keep_len;
+			line->len = r->keep_have < SP_LINE_KEEP ? r->keep_have
+								: SP_LINE_KEEP;
 			line->pos = r->skip_pos;
 			line->too_long = true;
 			line->full_len = r->skip_len;
@@ -238,14 +255,12 @@ sp_reader_next(struct sp_reader *r, struct sp_line *line, struct sp_error *err)
 		if (line->len > r->max_line) {
 			/* The line ended within the buffer but is over the cap
 			 * (the cap is smaller than one read). */
-			memcpy(r->keep, line->data,
-			    line->len < sizeof(r->keep) ? line->len
-							: sizeof(r->keep));
-			r->keep_len =
-			    line->len < SP_LINE_KEEP ? line->len : SP_LINE_KEEP;
+			r->keep_have = 0;
+			keep_more(r, line->data, line->len);
 			line->full_len = line->len;
 			line->data = r->keep;
-			line->len = r->keep_len;
+			line->len = r->keep_have < SP_LINE_KEEP ? r->keep_have
+								: SP_LINE_KEEP;
 			line->too_long = true;
 			return 1;
 		}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sp.h"
@@ -122,6 +123,57 @@ main(void)
 	ok(strlen(s) == n + 5 && s[n] == '@', "a 3 MiB CRLF line whole");
 	free(s);
 	free(big);
+
+	/* An over-long line that arrives in pieces through a pipe: its head
+	 * is kept across reads, up to SP_LINE_KEEP bytes. */
+	{
+		int fds[2], st;
+		pid_t pid;
+		char head[SP_LINE_KEEP + 1];
+		struct sp_reader *r;
+		struct sp_line line;
+		struct sp_error e;
+
+		if (pipe(fds) != 0)
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			char chunk[3000];
+
+			close(fds[0]);
+			memset(chunk, 'p', sizeof(chunk));
+			if (write(fds[1], "{\"a\":\"", 6) != 6 ||
+			    write(fds[1], chunk, 100) != 100)
+				_exit(1);
+			usleep(200000);
+			for (int k = 0; k < 3; k++)
+				if (write(fds[1], chunk, sizeof(chunk)) !=
+				    (ssize_t)sizeof(chunk))
+					_exit(1);
+			if (write(fds[1], "\"}\r\n{}\n", 6) != 6)
+				_exit(1);
+			_exit(0);
+		}
+		close(fds[1]);
+		dup2(fds[0], 0);
+		close(fds[0]);
+		p[0] = "-";
+		r = sp_reader_new(p, 1, 50);
+		ok(sp_reader_next(r, &line, &e) == 1 && line.too_long,
+		    "piecewise over-long line is too long");
+		memcpy(head, "{\"a\":\"", 6);
+		memset(head + 6, 'p', sizeof(head) - 6);
+		is_int(line.len, SP_LINE_KEEP, "its head is SP_LINE_KEEP bytes");
+		ok(memcmp(line.data, head, SP_LINE_KEEP + 1) == 0,
+		    "the head (and the byte after it) are the line's own bytes");
+		is_int(line.full_len, 6 + 100 + 9000 + 2,
+		    "full length counted across reads, CR not included");
+		ok(sp_reader_next(r, &line, &e) == 1 && !line.too_long &&
+			line.len == 2 && line.pos.line == 2,
+		    "the next line is read whole");
+		sp_reader_free(r);
+		waitpid(pid, &st, 0);
+	}
 
 	p[0] = write_file("d", "", 0);
 	snprintf(p[0], 256, "%s", dir);
