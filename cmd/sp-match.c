@@ -63,12 +63,15 @@ version(void)
 	    bson_get_version(), pcre);
 }
 
-/* Parses a byte count: digits with an optional K, M or G (powers of 1024). */
+/* Parses a byte count: digits with an optional K, M or G (powers of 1024),
+ * at most 1G: BSON lengths are int32, and a line is parsed in one piece. */
 static size_t
 parse_bytes(const char *s)
 {
-	char *end;
+	const unsigned long long limit = 1ULL << 30;
 	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
 
 	errno = 0;
 	if (*s < '0' || *s > '9')
@@ -79,25 +82,25 @@ parse_bytes(const char *s)
 	switch (*end) {
 	case 'k':
 	case 'K':
-		v <<= 10;
+		shift = 10;
 		end++;
 		break;
 	case 'm':
 	case 'M':
-		v <<= 20;
+		shift = 20;
 		end++;
 		break;
 	case 'g':
 	case 'G':
-		v <<= 30;
+		shift = 30;
 		end++;
 		break;
 	}
-	if (*end != '\0' || v == 0 || v > ((unsigned long long)1 << 40))
+	if (*end != '\0' || v == 0 || v > limit >> shift)
 		goto bad;
-	return (size_t)v;
+	return (size_t)(v << shift);
 bad:
-	errx(2, "--max-line-bytes: invalid byte count '%s'", s);
+	errx(2, "--max-line-bytes: invalid byte count '%s' (1 to 1G)", s);
 }
 
 /* Reads a whole spec file ("-" is standard input) into buf. */

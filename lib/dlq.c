@@ -146,8 +146,11 @@ sp_dlq_doc(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
 	bson_t sub;
 
 	begin(d, pos, op, reason, doc, len);
-	if (bson_init_static(&sub, doc, len))
-		bson_append_document(d->rec, "doc", -1, &sub);
+	/* Atlas's own words when the document does not fit in the record. */
+	if (!bson_init_static(&sub, doc, len) ||
+	    !bson_append_document(d->rec, "doc", -1, &sub))
+		bson_append_utf8(
+		    d->rec, "doc", -1, "full document too large to emit", -1);
 	finish(d);
 }
 

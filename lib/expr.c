@@ -180,6 +180,7 @@ expr_buf_init(struct expr_buf *b, struct sp_arena *a)
 	b->p = sp_arena_alloc(a, b->cap);
 	b->len = 4;
 	b->n = 0;
+	b->overflow = false;
 }
 
 static uint8_t *
@@ -191,8 +192,10 @@ buf_room(struct expr_buf *b, size_t n)
 
 		if (cap < b->len + n)
 			cap = b->len + n;
-		if (cap > INT32_MAX)
-			sp_oom();
+		if (cap > INT32_MAX) {
+			b->overflow = true;
+			return NULL;
+		}
 		p = sp_arena_alloc(b->arena, cap);
 		memcpy(p, b->p, b->len);
 		b->p = p;
@@ -204,7 +207,11 @@ buf_room(struct expr_buf *b, size_t n)
 static void
 buf_put(struct expr_buf *b, const void *p, size_t n)
 {
-	memcpy(buf_room(b, n), p, n);
+	uint8_t *q;
+
+	if (b->overflow || (q = buf_room(b, n)) == NULL)
+		return;
+	memcpy(q, p, n);
 	b->len += (uint32_t)n;
 }
 
@@ -325,17 +332,22 @@ expr_buf_append(
 	}
 }
 
-void
+int
 expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out)
 {
 	uint32_t len;
 
 	buf_put(b, "", 1);
+	if (b->overflow) {
+		expr_set_null(out);
+		return -1;
+	}
 	len = BSON_UINT32_TO_LE(b->len);
 	memcpy(b->p, &len, 4);
 	out->value_type = t;
 	out->value.v_doc.data = b->p;
 	out->value.v_doc.data_len = b->len;
+	return 0;
 }
 
 /* --------------------------------------------------------------- nodes */
@@ -542,7 +554,8 @@ walk_array(const bson_value_t *arr, const struct expr_path *p, int np,
 				expr_buf_append(&b, NULL, 0, &v);
 		}
 	}
-	expr_buf_finish(&b, BSON_TYPE_ARRAY, out);
+	/* Bounded by the input document, so it cannot overflow. */
+	(void)expr_buf_finish(&b, BSON_TYPE_ARRAY, out);
 }
 
 /* "$a.b" and "$$v.a.b": a variable, then a path through it. */
@@ -770,7 +783,8 @@ eval_object(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			continue;
 		expr_buf_append(&b, n->keys[i].name, n->keys[i].len, &v);
 	}
-	expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out);
+	if (expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out) < 0)
+		return sp_error_set(cx->err, "%s", EXPR_TOO_LARGE);
 	return 0;
 }
 
@@ -789,7 +803,8 @@ eval_array(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			expr_set_null(&v); /* arrays cannot hold missing */
 		expr_buf_append(&b, NULL, 0, &v);
 	}
-	expr_buf_finish(&b, BSON_TYPE_ARRAY, out);
+	if (expr_buf_finish(&b, BSON_TYPE_ARRAY, out) < 0)
+		return sp_error_set(cx->err, "%s", EXPR_TOO_LARGE);
 	return 0;
 }
 

@@ -181,6 +181,7 @@ struct expr_buf {
 	uint8_t *p;
 	uint32_t len, cap;
 	uint32_t n; /* elements so far: the next array index */
+	bool overflow; /* grew past BSON's int32 length: writes dropped */
 };
 
 void expr_buf_init(struct expr_buf *b, struct sp_arena *a);
@@ -188,8 +189,11 @@ void expr_buf_init(struct expr_buf *b, struct sp_arena *a);
  * key is NULL. v must not be missing. */
 void expr_buf_append(
     struct expr_buf *b, const char *key, size_t keylen, const bson_value_t *v);
-/* Terminates the buffer; out becomes a document or array (t) value. */
-void expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out);
+/* Terminates the buffer; out becomes a document or array (t) value.
+ * Returns -1 (out is null) when the value grew past BSON's size limit:
+ * that is the record's error, not the process's. */
+int expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out);
+#define EXPR_TOO_LARGE "BSONObj size exceeds the maximum BSON size (2 GiB)"
 
 /* ---------------------------------------------------------- decimal128 */
 

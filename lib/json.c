@@ -23,7 +23,8 @@
  */
 
 #define MAX_DEPTH 200
-/* BSON lengths are int32; refuse before the buffer grows without bound. */
+/* BSON lengths are int32: NEED refuses to grow past this, and every
+ * object's length is checked again when it closes. */
 #define MAX_DOC ((size_t)INT32_MAX)
 /* Keeps exponent arithmetic far from int overflow on absurd inputs. */
 #define E10_CLAMP 100000000
@@ -1535,6 +1536,10 @@ close:
 	NEED(1);
 	ob[ol++] = 0;
 	n = ol - f->start;
+	/* String and wrapper writes can grow the buffer past the check in
+	 * NEED; every length is checked here, where it is written. */
+	if (n > MAX_DOC)
+		goto too_large;
 	put_le32(ob + f->start, (uint32_t)n);
 	if (depth == 0)
 		goto done;

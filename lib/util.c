@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sp.h"
 
@@ -25,7 +26,8 @@ sp_oom(void)
 	static const char msg[] = "sp: out of memory\n";
 
 	/* stdio may itself need memory; write(2) does not. */
-	fwrite(msg, 1, sizeof(msg) - 1, stderr);
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
 	exit(2);
 }
 
