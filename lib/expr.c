@@ -64,43 +64,43 @@ static int compile_let(struct expr_comp *, const struct expr_op *,
  * max -1 for no limit) and a per-operator parameter.
  */
 static const struct expr_op ops[] = {
-    {"$abs", NULL, expr_op_abs, 1, 1, 0, 0},
-    {"$add", NULL, expr_op_add, 0, -1, 0, 0},
-    {"$and", NULL, expr_op_and, 0, -1, 0, 0},
-    {"$ceil", NULL, expr_op_ceil, 1, 1, 0, 0},
-    {"$cmp", NULL, expr_op_compare, 2, 2, EXPR_CMP_CMP, 0},
-    {"$cond", compile_cond, expr_op_cond, 3, 3, 0, 0},
+    {"$abs", NULL, sp_expr_op_abs, 1, 1, 0, 0},
+    {"$add", NULL, sp_expr_op_add, 0, -1, 0, 0},
+    {"$and", NULL, sp_expr_op_and, 0, -1, 0, 0},
+    {"$ceil", NULL, sp_expr_op_ceil, 1, 1, 0, 0},
+    {"$cmp", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_CMP, 0},
+    {"$cond", compile_cond, sp_expr_op_cond, 3, 3, 0, 0},
     {"$const", compile_literal, NULL, 0, 0, 0, 0},
-    {"$divide", NULL, expr_op_divide, 2, 2, 0, 0},
-    {"$eq", NULL, expr_op_compare, 2, 2, EXPR_CMP_EQ, 0},
-    {"$exp", NULL, expr_op_exp, 1, 1, 0, 0},
-    {"$floor", NULL, expr_op_floor, 1, 1, 0, 0},
-    {"$gt", NULL, expr_op_compare, 2, 2, EXPR_CMP_GT, 0},
-    {"$gte", NULL, expr_op_compare, 2, 2, EXPR_CMP_GTE, 0},
-    {"$ifNull", compile_ifnull, expr_op_ifnull, 2, -1, 0, 0},
-    {"$in", NULL, expr_op_in, 2, 2, 0, 0},
-    {"$isArray", NULL, expr_op_isarray, 1, 1, 0, 0},
-    {"$isNumber", NULL, expr_op_isnumber, 1, 1, 0, 0},
-    {"$let", compile_let, expr_op_let, 0, 0, 0, 0},
+    {"$divide", NULL, sp_expr_op_divide, 2, 2, 0, 0},
+    {"$eq", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_EQ, 0},
+    {"$exp", NULL, sp_expr_op_exp, 1, 1, 0, 0},
+    {"$floor", NULL, sp_expr_op_floor, 1, 1, 0, 0},
+    {"$gt", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_GT, 0},
+    {"$gte", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_GTE, 0},
+    {"$ifNull", compile_ifnull, sp_expr_op_ifnull, 2, -1, 0, 0},
+    {"$in", NULL, sp_expr_op_in, 2, 2, 0, 0},
+    {"$isArray", NULL, sp_expr_op_isarray, 1, 1, 0, 0},
+    {"$isNumber", NULL, sp_expr_op_isnumber, 1, 1, 0, 0},
+    {"$let", compile_let, sp_expr_op_let, 0, 0, 0, 0},
     {"$literal", compile_literal, NULL, 0, 0, 0, 0},
-    {"$ln", NULL, expr_op_ln, 1, 1, 0, 0},
-    {"$log", NULL, expr_op_log, 2, 2, 0, 0},
-    {"$log10", NULL, expr_op_log10, 1, 1, 0, 0},
-    {"$lt", NULL, expr_op_compare, 2, 2, EXPR_CMP_LT, 0},
-    {"$lte", NULL, expr_op_compare, 2, 2, EXPR_CMP_LTE, 0},
-    {"$mod", NULL, expr_op_mod, 2, 2, 0, 0},
-    {"$multiply", NULL, expr_op_multiply, 0, -1, 0, 0},
-    {"$ne", NULL, expr_op_compare, 2, 2, EXPR_CMP_NE, 0},
-    {"$not", NULL, expr_op_not, 1, 1, 0, 0},
-    {"$or", NULL, expr_op_or, 0, -1, 0, 0},
-    {"$pow", NULL, expr_op_pow, 2, 2, 0, 0},
-    {"$round", NULL, expr_op_round, 1, 2, EXPR_DEC_HALF_EVEN, 0},
-    {"$size", NULL, expr_op_size, 1, 1, 0, 0},
-    {"$sqrt", NULL, expr_op_sqrt, 1, 1, 0, 0},
-    {"$subtract", NULL, expr_op_subtract, 2, 2, 0, 0},
-    {"$switch", compile_switch, expr_op_switch, 0, 0, 0, 0},
-    {"$trunc", NULL, expr_op_round, 1, 2, EXPR_DEC_TRUNC, 0},
-    {"$type", NULL, expr_op_type, 1, 1, 0, 0},
+    {"$ln", NULL, sp_expr_op_ln, 1, 1, 0, 0},
+    {"$log", NULL, sp_expr_op_log, 2, 2, 0, 0},
+    {"$log10", NULL, sp_expr_op_log10, 1, 1, 0, 0},
+    {"$lt", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_LT, 0},
+    {"$lte", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_LTE, 0},
+    {"$mod", NULL, sp_expr_op_mod, 2, 2, 0, 0},
+    {"$multiply", NULL, sp_expr_op_multiply, 0, -1, 0, 0},
+    {"$ne", NULL, sp_expr_op_compare, 2, 2, EXPR_CMP_NE, 0},
+    {"$not", NULL, sp_expr_op_not, 1, 1, 0, 0},
+    {"$or", NULL, sp_expr_op_or, 0, -1, 0, 0},
+    {"$pow", NULL, sp_expr_op_pow, 2, 2, 0, 0},
+    {"$round", NULL, sp_expr_op_round, 1, 2, EXPR_DEC_HALF_EVEN, 0},
+    {"$size", NULL, sp_expr_op_size, 1, 1, 0, 0},
+    {"$sqrt", NULL, sp_expr_op_sqrt, 1, 1, 0, 0},
+    {"$subtract", NULL, sp_expr_op_subtract, 2, 2, 0, 0},
+    {"$switch", compile_switch, sp_expr_op_switch, 0, 0, 0, 0},
+    {"$trunc", NULL, sp_expr_op_round, 1, 2, EXPR_DEC_TRUNC, 0},
+    {"$type", NULL, sp_expr_op_type, 1, 1, 0, 0},
 };
 
 static int
@@ -117,7 +117,7 @@ op_find(const char *name)
 }
 
 const char *
-expr_type_name(bson_type_t t)
+sp_expr_type_name(bson_type_t t)
 {
 	switch (t) {
 	case BSON_TYPE_EOD: return "missing";
@@ -173,7 +173,7 @@ sp_value_truthy(const bson_value_t *v)
 static const uint8_t empty_doc[5] = {5, 0, 0, 0, 0};
 
 void
-expr_buf_init(struct expr_buf *b, struct sp_arena *a)
+sp_expr_buf_init(struct expr_buf *b, struct sp_arena *a)
 {
 	b->arena = a;
 	b->cap = 64;
@@ -239,7 +239,7 @@ buf_str(struct expr_buf *b, const char *s, uint32_t len)
 }
 
 void
-expr_buf_append(
+sp_expr_buf_append(
     struct expr_buf *b, const char *key, size_t keylen, const bson_value_t *v)
 {
 	char idx[16];
@@ -333,7 +333,7 @@ expr_buf_append(
 }
 
 int
-expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out)
+sp_expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out)
 {
 	uint32_t len;
 
@@ -542,7 +542,7 @@ walk_array(const bson_value_t *arr, const struct expr_path *p, int np,
 	const uint8_t *data;
 	uint32_t len;
 
-	expr_buf_init(&b, cx->arena);
+	sp_expr_buf_init(&b, cx->arena);
 	if (bson_iter_init_from_data(
 		&it, arr->value.v_doc.data, arr->value.v_doc.data_len)) {
 		while (bson_iter_next(&it)) {
@@ -551,11 +551,11 @@ walk_array(const bson_value_t *arr, const struct expr_path *p, int np,
 			bson_iter_document(&it, &len, &data);
 			walk_doc(data, len, p, np, cx, &v);
 			if (v.value_type != BSON_TYPE_EOD)
-				expr_buf_append(&b, NULL, 0, &v);
+				sp_expr_buf_append(&b, NULL, 0, &v);
 		}
 	}
 	/* Bounded by the input document, so it cannot overflow. */
-	(void)expr_buf_finish(&b, BSON_TYPE_ARRAY, out);
+	(void)sp_expr_buf_finish(&b, BSON_TYPE_ARRAY, out);
 }
 
 /* "$a.b" and "$$v.a.b": a variable, then a path through it. */
@@ -774,16 +774,16 @@ eval_object(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	bson_value_t v;
 	int i;
 
-	expr_buf_init(&b, cx->arena);
+	sp_expr_buf_init(&b, cx->arena);
 	for (i = 0; i < n->nargs; i++) {
 		if (expr_eval(n->args[i], cx, &v))
 			return -1;
 		/* Fields that evaluate to missing are left out. */
 		if (v.value_type == BSON_TYPE_EOD)
 			continue;
-		expr_buf_append(&b, n->keys[i].name, n->keys[i].len, &v);
+		sp_expr_buf_append(&b, n->keys[i].name, n->keys[i].len, &v);
 	}
-	if (expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out) < 0)
+	if (sp_expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out) < 0)
 		return sp_error_set(cx->err, "%s", EXPR_TOO_LARGE);
 	return 0;
 }
@@ -795,15 +795,15 @@ eval_array(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	bson_value_t v;
 	int i;
 
-	expr_buf_init(&b, cx->arena);
+	sp_expr_buf_init(&b, cx->arena);
 	for (i = 0; i < n->nargs; i++) {
 		if (expr_eval(n->args[i], cx, &v))
 			return -1;
 		if (v.value_type == BSON_TYPE_EOD)
 			expr_set_null(&v); /* arrays cannot hold missing */
-		expr_buf_append(&b, NULL, 0, &v);
+		sp_expr_buf_append(&b, NULL, 0, &v);
 	}
-	if (expr_buf_finish(&b, BSON_TYPE_ARRAY, out) < 0)
+	if (sp_expr_buf_finish(&b, BSON_TYPE_ARRAY, out) < 0)
 		return sp_error_set(cx->err, "%s", EXPR_TOO_LARGE);
 	return 0;
 }
@@ -1117,7 +1117,7 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(c->err,
 		    "$switch requires an object as an argument, found: %s",
-		    expr_type_name(arg->value_type));
+		    sp_expr_type_name(arg->value_type));
 	n = node_new(op->eval);
 	n->op = op;
 	bson_iter_init_from_data(
@@ -1140,7 +1140,7 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 			sp_error_set(c->err,
 			    "$switch expected an array for 'branches', found: "
 			    "%s",
-			    expr_type_name(bson_iter_type(&it)));
+			    sp_expr_type_name(bson_iter_type(&it)));
 			goto fail;
 		}
 		bson_iter_recurse(&it, &bi);
@@ -1149,7 +1149,7 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 				sp_error_set(c->err,
 				    "$switch expected each branch to be an "
 				    "object, found: %s",
-				    expr_type_name(bson_iter_type(&bi)));
+				    sp_expr_type_name(bson_iter_type(&bi)));
 				goto fail;
 			}
 			cs = th = NULL;
@@ -1309,7 +1309,7 @@ done:
 /* ------------------------------------------ control-flow operators */
 
 int
-expr_op_cond(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_cond(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 
@@ -1319,7 +1319,7 @@ expr_op_cond(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_ifnull(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_ifnull(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	int i;
 
@@ -1335,7 +1335,7 @@ expr_op_ifnull(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_switch(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_switch(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	int i, nb = n->aux ? n->nargs - 1 : n->nargs;
 	bson_value_t v;
@@ -1354,7 +1354,7 @@ expr_op_switch(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_let(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_let(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	int i, nv = n->nargs - 1;
 	bson_value_t v;

@@ -25,7 +25,7 @@ width(bson_type_t t)
 }
 
 double
-expr_num_double(const bson_value_t *v)
+sp_expr_num_double(const bson_value_t *v)
 {
 	struct expr_dec d;
 
@@ -41,7 +41,7 @@ expr_num_double(const bson_value_t *v)
 }
 
 void
-expr_num_dec(const bson_value_t *v, struct expr_dec *d)
+sp_expr_num_dec(const bson_value_t *v, struct expr_dec *d)
 {
 	switch (v->value_type) {
 	case BSON_TYPE_INT32: expr_dec_from_int64(d, v->value.v_int32); break;
@@ -67,7 +67,7 @@ num_ldouble(const bson_value_t *v)
 	struct expr_dec d;
 
 	if (v->value_type != BSON_TYPE_DECIMAL128)
-		return expr_num_double(v);
+		return sp_expr_num_double(v);
 	expr_dec_unpack(&d, &v->value.v_decimal128);
 	return expr_dec_to_ldouble(&d);
 }
@@ -170,14 +170,14 @@ add_one(struct addst *s, const bson_value_t *v, struct sp_error *err)
 	case W_LONG:
 		if (__builtin_add_overflow(s->l, num_long(&val), &l)) {
 			s->wide = W_DOUBLE;
-			s->d = (double)s->l + expr_num_double(&val);
+			s->d = (double)s->l + sp_expr_num_double(&val);
 		} else {
 			s->l = l;
 		}
 		break;
-	case W_DOUBLE: s->d += expr_num_double(&val); break;
+	case W_DOUBLE: s->d += sp_expr_num_double(&val); break;
 	default:
-		expr_num_dec(&val, &d);
+		sp_expr_num_dec(&val, &d);
 		expr_dec_add(&s->x, &s->x, &d);
 		break;
 	}
@@ -185,7 +185,7 @@ add_one(struct addst *s, const bson_value_t *v, struct sp_error *err)
 }
 
 int
-expr_op_add(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_add(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	struct addst s;
 	bson_value_t v;
@@ -203,7 +203,7 @@ expr_op_add(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		if (!expr_is_number(&v) && v.value_type != BSON_TYPE_DATE_TIME)
 			return sp_error_set(cx->err,
 			    "$add only supports numeric or date types, not %s",
-			    expr_type_name(v.value_type));
+			    sp_expr_type_name(v.value_type));
 		if (add_one(&s, &v, cx->err))
 			return -1;
 	}
@@ -240,7 +240,7 @@ subtract_from_date(const bson_value_t *l, const bson_value_t *r,
 		break;
 	default:
 		return sp_error_set(cx->err, "can't $subtract %s from Date",
-		    expr_type_name(r->value_type));
+		    sp_expr_type_name(r->value_type));
 	}
 	if (__builtin_sub_overflow(ms, sub, &ms))
 		return sp_error_set(cx->err, "date overflow");
@@ -249,7 +249,7 @@ subtract_from_date(const bson_value_t *l, const bson_value_t *r,
 }
 
 int
-expr_op_subtract(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_subtract(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t l, r;
 	struct expr_dec a, b, x;
@@ -264,20 +264,21 @@ expr_op_subtract(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		    : width(r.value_type);
 		switch (w) {
 		case W_DEC:
-			expr_num_dec(&l, &a);
-			expr_num_dec(&r, &b);
+			sp_expr_num_dec(&l, &a);
+			sp_expr_num_dec(&r, &b);
 			expr_dec_sub(&x, &a, &b);
 			expr_set_dec(out, &x);
 			break;
 		case W_DOUBLE:
-			expr_set_double(
-			    out, expr_num_double(&l) - expr_num_double(&r));
+			expr_set_double(out,
+			    sp_expr_num_double(&l) - sp_expr_num_double(&r));
 			break;
 		case W_LONG:
 			if (__builtin_sub_overflow(
 				num_long(&l), num_long(&r), &res))
 				expr_set_double(out,
-				    expr_num_double(&l) - expr_num_double(&r));
+				    sp_expr_num_double(&l) -
+					sp_expr_num_double(&r));
 			else
 				expr_set_int64(out, res);
 			break;
@@ -294,13 +295,13 @@ expr_op_subtract(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (l.value_type == BSON_TYPE_DATE_TIME)
 		return subtract_from_date(&l, &r, cx, out);
 	return sp_error_set(cx->err, "can't $subtract %s from %s",
-	    expr_type_name(r.value_type), expr_type_name(l.value_type));
+	    sp_expr_type_name(r.value_type), sp_expr_type_name(l.value_type));
 }
 
 /* --------------------------------------------------------- $multiply */
 
 int
-expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	double dprod = 1;
 	int64_t lprod = 1;
@@ -319,7 +320,7 @@ expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		if (!expr_is_number(&v))
 			return sp_error_set(cx->err,
 			    "$multiply only supports numeric types, not %s",
-			    expr_type_name(v.value_type));
+			    sp_expr_type_name(v.value_type));
 		old = wide;
 		if (width(v.value_type) > wide)
 			wide = width(v.value_type);
@@ -328,13 +329,13 @@ expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
 				expr_dec_from_double(&x, dprod, 15);
 			else if (old != W_DEC)
 				expr_dec_from_int64(&x, lprod);
-			expr_num_dec(&v, &d);
+			sp_expr_num_dec(&v, &d);
 			expr_dec_mul(&x, &x, &d);
 			continue;
 		}
 		/* The double product runs alongside the integer one, ready
 		 * for when the integer one overflows. */
-		dprod *= expr_num_double(&v);
+		dprod *= sp_expr_num_double(&v);
 		if (wide != W_DOUBLE &&
 		    __builtin_mul_overflow(lprod, num_long(&v), &lprod))
 			wide = W_DOUBLE;
@@ -351,7 +352,7 @@ expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
 /* ------------------------------------------------------ $divide, $mod */
 
 int
-expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t l, r;
 	struct expr_dec a, b, x;
@@ -362,8 +363,8 @@ expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (expr_is_number(&l) && expr_is_number(&r)) {
 		if (l.value_type == BSON_TYPE_DECIMAL128 ||
 		    r.value_type == BSON_TYPE_DECIMAL128) {
-			expr_num_dec(&l, &a);
-			expr_num_dec(&r, &b);
+			sp_expr_num_dec(&l, &a);
+			sp_expr_num_dec(&r, &b);
 			if (expr_dec_sign(&b) == 0)
 				return sp_error_set(
 				    cx->err, "can't $divide by zero");
@@ -371,10 +372,10 @@ expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			expr_set_dec(out, &x);
 			return 0;
 		}
-		den = expr_num_double(&r);
+		den = sp_expr_num_double(&r);
 		if (den == 0)
 			return sp_error_set(cx->err, "can't $divide by zero");
-		expr_set_double(out, expr_num_double(&l) / den);
+		expr_set_double(out, sp_expr_num_double(&l) / den);
 		return 0;
 	}
 	if (expr_nullish(&l) || expr_nullish(&r)) {
@@ -383,11 +384,11 @@ expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	}
 	return sp_error_set(cx->err,
 	    "$divide only supports numeric types, not %s and %s",
-	    expr_type_name(l.value_type), expr_type_name(r.value_type));
+	    sp_expr_type_name(l.value_type), sp_expr_type_name(r.value_type));
 }
 
 int
-expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t l, r;
 	struct expr_dec a, b, x;
@@ -399,8 +400,8 @@ expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (expr_is_number(&l) && expr_is_number(&r)) {
 		if (l.value_type == BSON_TYPE_DECIMAL128 ||
 		    r.value_type == BSON_TYPE_DECIMAL128) {
-			expr_num_dec(&l, &a);
-			expr_num_dec(&r, &b);
+			sp_expr_num_dec(&l, &a);
+			sp_expr_num_dec(&r, &b);
 			if (expr_dec_sign(&b) == 0)
 				return sp_error_set(
 				    cx->err, "can't $mod by zero");
@@ -408,12 +409,12 @@ expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			expr_set_dec(out, &x);
 			return 0;
 		}
-		rd = expr_num_double(&r);
+		rd = sp_expr_num_double(&r);
 		if (rd == 0)
 			return sp_error_set(cx->err, "can't $mod by zero");
 		if (l.value_type == BSON_TYPE_DOUBLE ||
 		    r.value_type == BSON_TYPE_DOUBLE) {
-			expr_set_double(out, fmod(expr_num_double(&l), rd));
+			expr_set_double(out, fmod(sp_expr_num_double(&l), rd));
 			return 0;
 		}
 		/* overflow::safeMod: x % -1 is 0 even for the minimum. */
@@ -432,7 +433,7 @@ expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	}
 	return sp_error_set(cx->err,
 	    "$mod only supports numeric types, not %s and %s",
-	    expr_type_name(l.value_type), expr_type_name(r.value_type));
+	    sp_expr_type_name(l.value_type), sp_expr_type_name(r.value_type));
 }
 
 /* ------------------------------------------- single numeric argument */
@@ -455,12 +456,12 @@ unary_arg(
 	if (!expr_is_number(v))
 		return sp_error_set(cx->err,
 		    "%s only supports numeric types, not %s", n->op->name,
-		    expr_type_name(v->value_type));
+		    sp_expr_type_name(v->value_type));
 	return 1;
 }
 
 int
-expr_op_abs(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_abs(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 	struct expr_dec d;
@@ -518,19 +519,19 @@ ceil_floor(const struct enode *n, struct ectx *cx, bson_value_t *out, bool up)
 }
 
 int
-expr_op_ceil(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_ceil(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	return ceil_floor(n, cx, out, true);
 }
 
 int
-expr_op_floor(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_floor(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	return ceil_floor(n, cx, out, false);
 }
 
 int
-expr_op_exp(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_exp(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 	struct expr_dec d;
@@ -542,7 +543,7 @@ expr_op_exp(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		expr_dec_from_ldouble(&d, expl(num_ldouble(&v)));
 		expr_set_dec(out, &d);
 	} else {
-		expr_set_double(out, exp(expr_num_double(&v)));
+		expr_set_double(out, exp(sp_expr_num_double(&v)));
 	}
 	return 0;
 }
@@ -570,7 +571,7 @@ log_one(const struct enode *n, struct ectx *cx, bson_value_t *out, bool ten)
 		/* Other decimals take the double path and its error;
 		 * NaN comes out as a double NaN, as in the server. */
 	}
-	x = expr_num_double(&v);
+	x = sp_expr_num_double(&v);
 	if (!(x > 0 || isnan(x)))
 		return sp_error_set(cx->err,
 		    "%s's argument must be a positive number, but is %g",
@@ -580,19 +581,19 @@ log_one(const struct enode *n, struct ectx *cx, bson_value_t *out, bool ten)
 }
 
 int
-expr_op_ln(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_ln(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	return log_one(n, cx, out, false);
 }
 
 int
-expr_op_log10(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_log10(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	return log_one(n, cx, out, true);
 }
 
 int
-expr_op_sqrt(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_sqrt(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 	struct expr_dec d;
@@ -613,7 +614,7 @@ expr_op_sqrt(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		expr_set_dec(out, &d);
 		return 0;
 	}
-	x = expr_num_double(&v);
+	x = sp_expr_num_double(&v);
 	if (x < 0)
 		return sp_error_set(cx->err,
 		    "$sqrt's argument must be greater than or equal to 0");
@@ -624,7 +625,7 @@ expr_op_sqrt(const struct enode *n, struct ectx *cx, bson_value_t *out)
 /* ------------------------------------------------------ $log, $pow */
 
 int
-expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t a, b;
 	struct expr_dec da, db, one, r;
@@ -639,15 +640,15 @@ expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (!expr_is_number(&a))
 		return sp_error_set(cx->err,
 		    "$log's argument must be numeric, not %s",
-		    expr_type_name(a.value_type));
+		    sp_expr_type_name(a.value_type));
 	if (!expr_is_number(&b))
 		return sp_error_set(cx->err,
 		    "$log's base must be numeric, not %s",
-		    expr_type_name(b.value_type));
+		    sp_expr_type_name(b.value_type));
 	if (a.value_type == BSON_TYPE_DECIMAL128 ||
 	    b.value_type == BSON_TYPE_DECIMAL128) {
-		expr_num_dec(&a, &da);
-		expr_num_dec(&b, &db);
+		sp_expr_num_dec(&a, &da);
+		sp_expr_num_dec(&b, &db);
 		expr_dec_from_int64(&one, 1);
 		expr_dec_sub(&r, &db, &one);
 		if (expr_dec_sign(&da) == 1 && expr_dec_sign(&db) == 1 &&
@@ -659,8 +660,8 @@ expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			return 0;
 		}
 	}
-	x = expr_num_double(&a);
-	base = expr_num_double(&b);
+	x = sp_expr_num_double(&a);
+	base = sp_expr_num_double(&b);
 	if (!(x > 0 || isnan(x)))
 		return sp_error_set(cx->err,
 		    "$log's argument must be a positive number, but is %g", x);
@@ -674,7 +675,7 @@ expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t b, e;
 	struct expr_dec db, de;
@@ -691,15 +692,15 @@ expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (!expr_is_number(&b))
 		return sp_error_set(cx->err,
 		    "$pow's base must be numeric, not %s",
-		    expr_type_name(b.value_type));
+		    sp_expr_type_name(b.value_type));
 	if (!expr_is_number(&e))
 		return sp_error_set(cx->err,
 		    "$pow's exponent must be numeric, not %s",
-		    expr_type_name(e.value_type));
+		    sp_expr_type_name(e.value_type));
 	if (b.value_type == BSON_TYPE_DECIMAL128 ||
 	    e.value_type == BSON_TYPE_DECIMAL128) {
-		expr_num_dec(&b, &db);
-		expr_num_dec(&e, &de);
+		sp_expr_num_dec(&b, &db);
+		sp_expr_num_dec(&e, &de);
 		if (expr_dec_sign(&db) == 0 && expr_dec_sign(&de) == -1)
 			return sp_error_set(cx->err,
 			    "$pow cannot take a base of 0 and a negative "
@@ -709,8 +710,8 @@ expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		expr_set_dec(out, &db);
 		return 0;
 	}
-	bd = expr_num_double(&b);
-	ed = expr_num_double(&e);
+	bd = sp_expr_num_double(&b);
+	ed = sp_expr_num_double(&e);
 	if (bd == 0 && ed < 0)
 		return sp_error_set(cx->err,
 		    "$pow cannot take a base of 0 and a negative exponent");
@@ -806,7 +807,7 @@ coerce_long(const bson_value_t *v)
 /* $round (aux: half to even) and $trunc (toward zero), MongoDB's
  * evaluateRoundOrTrunc: the rounding is done in decimal. */
 int
-expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	const char *name = n->op->name;
 	bson_value_t v, p;
@@ -822,7 +823,7 @@ expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (!expr_is_number(&v))
 		return sp_error_set(cx->err,
 		    "%s only supports numeric types, not %s", name,
-		    expr_type_name(v.value_type));
+		    sp_expr_type_name(v.value_type));
 	if (n->nargs > 1) {
 		if (expr_eval(n->args[1], cx, &p))
 			return -1;
@@ -833,7 +834,7 @@ expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		if (!expr_is_number(&p))
 			return sp_error_set(cx->err,
 			    "can't convert from BSON type %s to long",
-			    expr_type_name(p.value_type));
+			    sp_expr_type_name(p.value_type));
 		prec = coerce_long(&p);
 		if (!integral32(&p))
 			return sp_error_set(cx->err,

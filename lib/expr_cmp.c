@@ -8,7 +8,7 @@
  */
 
 int
-expr_op_compare(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_compare(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t a, b;
 	int c;
@@ -48,19 +48,19 @@ and_or(const struct enode *n, struct ectx *cx, bson_value_t *out, bool stop)
 }
 
 int
-expr_op_and(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_and(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	return and_or(n, cx, out, false);
 }
 
 int
-expr_op_or(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_or(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	return and_or(n, cx, out, true);
 }
 
 int
-expr_op_not(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_not(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 
@@ -71,7 +71,7 @@ expr_op_not(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_in(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_in(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t x, arr;
 	bson_iter_t it;
@@ -81,7 +81,7 @@ expr_op_in(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	if (arr.value_type != BSON_TYPE_ARRAY)
 		return sp_error_set(cx->err,
 		    "$in requires an array as a second argument, found: %s",
-		    expr_type_name(arr.value_type));
+		    sp_expr_type_name(arr.value_type));
 	if (bson_iter_init_from_data(
 		&it, arr.value.v_doc.data, arr.value.v_doc.data_len)) {
 		while (bson_iter_next(&it)) {
@@ -96,7 +96,7 @@ expr_op_in(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_size(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_size(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t arr;
 	bson_iter_t it;
@@ -108,7 +108,7 @@ expr_op_size(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		return sp_error_set(cx->err,
 		    "The argument to $size must be an array, but was of type: "
 		    "%s",
-		    expr_type_name(arr.value_type));
+		    sp_expr_type_name(arr.value_type));
 	if (bson_iter_init_from_data(
 		&it, arr.value.v_doc.data, arr.value.v_doc.data_len))
 		while (bson_iter_next(&it))
@@ -118,7 +118,7 @@ expr_op_size(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_isarray(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_isarray(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 
@@ -129,7 +129,7 @@ expr_op_isarray(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_isnumber(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_isnumber(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 
@@ -140,12 +140,12 @@ expr_op_isnumber(const struct enode *n, struct ectx *cx, bson_value_t *out)
 }
 
 int
-expr_op_type(const struct enode *n, struct ectx *cx, bson_value_t *out)
+sp_expr_op_type(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
 
 	if (expr_eval(n->args[0], cx, &v))
 		return -1;
-	expr_set_cstr(out, expr_type_name(v.value_type));
+	expr_set_cstr(out, sp_expr_type_name(v.value_type));
 	return 0;
 }

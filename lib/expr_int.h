@@ -168,7 +168,7 @@ expr_is_number(const bson_value_t *v)
 }
 
 /* MongoDB's typeName(): "double", "string", ..., "missing" for EOD. */
-const char *expr_type_name(bson_type_t t);
+const char *sp_expr_type_name(bson_type_t t);
 
 /* --------------------------------------------- BSON building in the arena */
 
@@ -184,15 +184,15 @@ struct expr_buf {
 	bool overflow; /* grew past BSON's int32 length: writes dropped */
 };
 
-void expr_buf_init(struct expr_buf *b, struct sp_arena *a);
+void sp_expr_buf_init(struct expr_buf *b, struct sp_arena *a);
 /* Appends v under key (keylen bytes), or under the next array index when
  * key is NULL. v must not be missing. */
-void expr_buf_append(
+void sp_expr_buf_append(
     struct expr_buf *b, const char *key, size_t keylen, const bson_value_t *v);
 /* Terminates the buffer; out becomes a document or array (t) value.
  * Returns -1 (out is null) when the value grew past BSON's size limit:
  * that is the record's error, not the process's. */
-int expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out);
+int sp_expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out);
 #define EXPR_TOO_LARGE "BSONObj size exceeds the maximum BSON size (2 GiB)"
 
 /* ---------------------------------------------------------- decimal128 */
@@ -248,8 +248,8 @@ void expr_dec_quantize(
     struct expr_dec *r, const struct expr_dec *a, int32_t exp, int mode);
 
 /* Numeric value helpers (v must be a number). */
-double expr_num_double(const bson_value_t *v);
-void expr_num_dec(const bson_value_t *v, struct expr_dec *d);
+double sp_expr_num_double(const bson_value_t *v);
+void sp_expr_num_dec(const bson_value_t *v, struct expr_dec *d);
 
 static inline void
 expr_set_dec(bson_value_t *v, const struct expr_dec *d)
@@ -261,21 +261,21 @@ expr_set_dec(bson_value_t *v, const struct expr_dec *d)
 /* ------------------------------------------------ operator functions */
 
 /* expr.c: control flow and variables */
-int expr_op_cond(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_ifnull(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_switch(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_let(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_cond(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_ifnull(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_switch(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_let(const struct enode *, struct ectx *, bson_value_t *);
 
 /* expr_cmp.c: comparison, boolean and type operators */
-int expr_op_compare(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_and(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_or(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_not(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_in(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_size(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_isarray(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_isnumber(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_type(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_compare(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_and(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_or(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_not(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_in(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_size(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_isarray(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_isnumber(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_type(const struct enode *, struct ectx *, bson_value_t *);
 
 /* Comparison kinds (expr_op.aux of $eq ... $cmp). */
 enum {
@@ -289,20 +289,20 @@ enum {
 };
 
 /* expr_arith.c: arithmetic */
-int expr_op_add(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_subtract(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_multiply(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_divide(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_mod(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_abs(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_ceil(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_floor(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_round(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_exp(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_ln(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_log(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_log10(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_pow(const struct enode *, struct ectx *, bson_value_t *);
-int expr_op_sqrt(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_add(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_subtract(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_multiply(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_divide(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_mod(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_abs(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_ceil(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_floor(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_round(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_exp(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_ln(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_log(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_log10(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_pow(const struct enode *, struct ectx *, bson_value_t *);
+int sp_expr_op_sqrt(const struct enode *, struct ectx *, bson_value_t *);
 
 #endif /* SP_EXPR_INT_H */
