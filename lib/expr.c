@@ -25,27 +25,10 @@ struct sp_expr {
 };
 
 /* A compile-time variable binding ($let), innermost first. */
-struct scope {
-	const struct scope *up;
-	const char *name;
-	size_t len;
-	int slot;
-};
-
-struct expr_comp {
-	struct sp_error *err;
-	const struct scope *scope;
-	int nslots;
-	int depth;
-};
 
 /* Compilation recurses on the spec; BSON itself nests no deeper. */
 #define MAX_DEPTH 200
 
-static int compile_value(
-    struct expr_comp *c, const bson_value_t *v, struct enode **out);
-static int compile_nary(struct expr_comp *c, const struct expr_op *op,
-    const bson_value_t *arg, bool check, struct enode **out);
 static int compile_literal(struct expr_comp *, const struct expr_op *,
     const bson_value_t *, struct enode **);
 static int compile_cond(struct expr_comp *, const struct expr_op *,
@@ -63,7 +46,7 @@ static int compile_let(struct expr_comp *, const struct expr_op *,
  * array of them), the evaluate function, the argument count (min, max;
  * max -1 for no limit) and a per-operator parameter.
  */
-static const struct expr_op ops[] = {
+static const struct expr_op core_ops[] = {
     {"$abs", NULL, sp_expr_op_abs, 1, 1, 0, 0},
     {"$add", NULL, sp_expr_op_add, 0, -1, 0, 0},
     {"$and", NULL, sp_expr_op_and, 0, -1, 0, 0},
@@ -103,6 +86,20 @@ static const struct expr_op ops[] = {
     {"$type", NULL, sp_expr_op_type, 1, 1, 0, 0},
 };
 
+const struct expr_optable sp_expr_core_ops = {
+    core_ops, sizeof(core_ops) / sizeof(core_ops[0])};
+
+/* Every family's table; each is sorted by name and owned by its file. */
+static const struct expr_optable *const tables[] = {
+    &sp_expr_core_ops,
+    &sp_expr_str_ops,
+    &sp_expr_array_ops,
+    &sp_expr_date_ops,
+    &sp_expr_conv_ops,
+    &sp_expr_obj_ops,
+};
+#define NTABLES (sizeof(tables) / sizeof(tables[0]))
+
 static int
 op_cmp(const void *key, const void *row)
 {
@@ -112,8 +109,64 @@ op_cmp(const void *key, const void *row)
 static const struct expr_op *
 op_find(const char *name)
 {
-	return bsearch(
-	    name, ops, sizeof(ops) / sizeof(ops[0]), sizeof(ops[0]), op_cmp);
+	const struct expr_op *op;
+	size_t i;
+
+	for (i = 0; i < NTABLES; i++) {
+		op = bsearch(name, tables[i]->ops, tables[i]->n,
+		    sizeof(tables[i]->ops[0]), op_cmp);
+		if (op != NULL)
+			return op;
+	}
+	return NULL;
+}
+
+/*
+ * bsearch needs each table sorted, and a name must live in one table only.
+ * A mistake there would make operators silently unknown, so it is checked
+ * once per process, before the first compile.
+ */
+static int
+check_tables(struct sp_error *err)
+{
+	static int checked; /* 0 unknown, 1 good, -1 bad */
+	static char msg[sizeof(err->msg)];
+	size_t i, j, k;
+
+	if (checked == 0) {
+		checked = 1;
+		for (i = 0; i < NTABLES && checked > 0; i++) {
+			const struct expr_optable *t = tables[i];
+
+			for (j = 0; j < t->n && checked > 0; j++) {
+				if (j > 0 &&
+				    strcmp(t->ops[j - 1].name,
+					t->ops[j].name) >= 0) {
+					snprintf(msg, sizeof(msg),
+					    "internal error: expression "
+					    "operator table not sorted at "
+					    "'%s'",
+					    t->ops[j].name);
+					checked = -1;
+				}
+				for (k = i + 1; k < NTABLES && checked > 0; k++)
+					if (bsearch(t->ops[j].name,
+						tables[k]->ops, tables[k]->n,
+						sizeof(t->ops[0]), op_cmp)) {
+						snprintf(msg, sizeof(msg),
+						    "internal error: "
+						    "expression "
+						    "operator '%s' is defined "
+						    "twice",
+						    t->ops[j].name);
+						checked = -1;
+					}
+			}
+		}
+	}
+	if (checked < 0)
+		return sp_error_set(err, "%s", msg);
+	return 0;
 }
 
 const char *
@@ -352,8 +405,8 @@ sp_expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out)
 
 /* --------------------------------------------------------------- nodes */
 
-static struct enode *
-node_new(expr_eval_fn eval)
+struct enode *
+sp_expr_node_new(expr_eval_fn eval)
 {
 	struct enode *n = sp_xcalloc(1, sizeof(*n));
 
@@ -369,21 +422,21 @@ eval_const(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	return 0;
 }
 
-static bool
-is_const(const struct enode *n)
+bool
+sp_expr_is_const(const struct enode *n)
 {
 	return n->eval == eval_const;
 }
 
-static void
-node_free(struct enode *n)
+void
+sp_expr_node_free(struct enode *n)
 {
 	int i;
 
 	if (n == NULL)
 		return;
 	for (i = 0; i < n->nargs; i++)
-		node_free(n->args[i]);
+		sp_expr_node_free(n->args[i]);
 	free(n->args);
 	for (i = 0; i < n->npath; i++)
 		free(n->path[i].name);
@@ -393,16 +446,16 @@ node_free(struct enode *n)
 			free(n->keys[i].name);
 	free(n->keys);
 	free(n->slots);
-	if (is_const(n))
+	if (sp_expr_is_const(n))
 		bson_value_destroy(&n->cval);
 	free(n);
 }
 
 /* A constant node holding a deep copy of v (missing stays missing). */
-static struct enode *
-const_new(const bson_value_t *v)
+struct enode *
+sp_expr_const_new(const bson_value_t *v)
 {
-	struct enode *n = node_new(eval_const);
+	struct enode *n = sp_expr_node_new(eval_const);
 
 	if (v->value_type == BSON_TYPE_EOD)
 		expr_set_missing(&n->cval);
@@ -411,8 +464,8 @@ const_new(const bson_value_t *v)
 	return n;
 }
 
-static void
-add_arg(struct enode *n, struct enode *arg)
+void
+sp_expr_add_arg(struct enode *n, struct enode *arg)
 {
 	n->args = sp_xrealloc(n->args, sizeof(*n->args) * (n->nargs + 1));
 	n->args[n->nargs++] = arg;
@@ -459,7 +512,8 @@ fold(struct expr_comp *c, struct enode *n, struct enode **out)
 	int i, rc;
 
 	*out = n;
-	if (is_const(n) || (n->op != NULL && (n->op->flags & EXPR_NOFOLD)))
+	if (sp_expr_is_const(n) ||
+	    (n->op != NULL && (n->op->flags & EXPR_NOFOLD)))
 		return 0;
 	/* Only operators, objects and arrays are folded. A field path or a
 	 * variable has no arguments, so "every input is constant" would hold
@@ -468,7 +522,7 @@ fold(struct expr_comp *c, struct enode *n, struct enode **out)
 	if (n->op == NULL && n->eval != eval_object && n->eval != eval_array)
 		return 0;
 	for (i = 0; i < n->nargs; i++)
-		if (!is_const(n->args[i]))
+		if (!sp_expr_is_const(n->args[i]))
 			return 0;
 	sp_arena_init(&arena);
 	cx.slots = sp_arena_alloc(&arena, sizeof(*cx.slots) * c->nslots);
@@ -482,9 +536,9 @@ fold(struct expr_comp *c, struct enode *n, struct enode **out)
 	cx.err = c->err;
 	rc = expr_eval(n, &cx, &v);
 	if (rc == 0)
-		*out = const_new(&v);
+		*out = sp_expr_const_new(&v);
 	sp_arena_release(&arena);
-	node_free(n);
+	sp_expr_node_free(n);
 	if (rc != 0)
 		*out = NULL;
 	return rc;
@@ -653,8 +707,9 @@ set_path(struct enode *n, const char *s, size_t len, struct sp_error *err)
 }
 
 /* variableValidation::validateName for reads and for $let's writes. */
-static int
-check_var_name(const char *s, size_t len, bool write, struct sp_error *err)
+int
+sp_expr_check_var_name(
+    const char *s, size_t len, bool write, struct sp_error *err)
 {
 	size_t i;
 	unsigned char ch;
@@ -711,10 +766,10 @@ compile_path(struct expr_comp *c, const char *s, size_t len, struct enode **out)
 		    c->err, "'$' by itself is not a valid FieldPath");
 	if (s[1] != '$') {
 		sc = scope_find(c->scope, "CURRENT", 7);
-		n = node_new(eval_var);
+		n = sp_expr_node_new(eval_var);
 		n->slot = sc != NULL ? sc->slot : EXPR_SLOT_CURRENT;
 		if (set_path(n, s + 1, len - 1, c->err)) {
-			node_free(n);
+			sp_expr_node_free(n);
 			return -1;
 		}
 		*out = n;
@@ -724,29 +779,30 @@ compile_path(struct expr_comp *c, const char *s, size_t len, struct enode **out)
 	blen = len - 2;
 	dot = memchr(body, '.', blen);
 	vlen = dot != NULL ? (size_t)(dot - body) : blen;
-	if (check_var_name(body, vlen, false, c->err))
+	if (sp_expr_check_var_name(body, vlen, false, c->err))
 		return -1;
 	if ((sc = scope_find(c->scope, body, vlen)) != NULL) {
-		n = node_new(eval_var);
+		n = sp_expr_node_new(eval_var);
 		n->slot = sc->slot;
 	} else if (vlen == 4 && memcmp(body, "ROOT", 4) == 0) {
-		n = node_new(eval_var);
+		n = sp_expr_node_new(eval_var);
 		n->slot = EXPR_SLOT_ROOT;
 	} else if (vlen == 7 && memcmp(body, "CURRENT", 7) == 0) {
-		n = node_new(eval_var);
+		n = sp_expr_node_new(eval_var);
 		n->slot = EXPR_SLOT_CURRENT;
 	} else if (vlen == 6 && memcmp(body, "REMOVE", 6) == 0) {
 		expr_set_missing(&missing);
-		n = const_new(&missing);
+		n = sp_expr_const_new(&missing);
 	} else if (vlen == 3 && memcmp(body, "NOW", 3) == 0) {
-		n = node_new(eval_now);
+		n = sp_expr_node_new(eval_now);
 	} else {
 		return sp_error_set(
 		    c->err, "Use of undefined variable: %.*s", (int)vlen, body);
 	}
 	/* The whole "var.a.b" is one FieldPath; the node keeps "a.b". */
 	if (dot != NULL) {
-		struct enode *pn = is_const(n) ? node_new(eval_var) : n;
+		struct enode *pn =
+		    sp_expr_is_const(n) ? sp_expr_node_new(eval_var) : n;
 		int rc = 0;
 
 		if (body[blen - 1] == '.')
@@ -755,9 +811,9 @@ compile_path(struct expr_comp *c, const char *s, size_t len, struct enode **out)
 		else
 			rc = set_path(pn, dot + 1, blen - vlen - 1, c->err);
 		if (pn != n)
-			node_free(pn);
+			sp_expr_node_free(pn);
 		if (rc != 0) {
-			node_free(n);
+			sp_expr_node_free(n);
 			return -1;
 		}
 	}
@@ -812,7 +868,7 @@ eval_array(const struct enode *n, struct ectx *cx, bson_value_t *out)
 static int
 compile_object(struct expr_comp *c, const bson_value_t *v, struct enode **out)
 {
-	struct enode *n = node_new(eval_object), *arg;
+	struct enode *n = sp_expr_node_new(eval_object), *arg;
 	bson_iter_t it;
 	const char *key;
 	uint32_t klen;
@@ -839,17 +895,17 @@ compile_object(struct expr_comp *c, const bson_value_t *v, struct enode **out)
 				goto fail;
 			}
 		}
-		if (compile_value(c, bson_iter_value(&it), &arg))
+		if (sp_expr_compile_value(c, bson_iter_value(&it), &arg))
 			goto fail;
 		n->keys =
 		    sp_xrealloc(n->keys, sizeof(*n->keys) * (n->nargs + 1));
 		n->keys[n->nargs].name = xstrndup(key, klen);
 		n->keys[n->nargs].len = klen;
-		add_arg(n, arg);
+		sp_expr_add_arg(n, arg);
 	}
 	return fold(c, n, out);
 fail:
-	node_free(n);
+	sp_expr_node_free(n);
 	return -1;
 }
 
@@ -857,18 +913,18 @@ fail:
 static int
 compile_array(struct expr_comp *c, const bson_value_t *v, struct enode **out)
 {
-	struct enode *n = node_new(eval_array), *arg;
+	struct enode *n = sp_expr_node_new(eval_array), *arg;
 	bson_iter_t it;
 
 	*out = NULL;
 	bson_iter_init_from_data(
 	    &it, v->value.v_doc.data, v->value.v_doc.data_len);
 	while (bson_iter_next(&it)) {
-		if (compile_value(c, bson_iter_value(&it), &arg)) {
-			node_free(n);
+		if (sp_expr_compile_value(c, bson_iter_value(&it), &arg)) {
+			sp_expr_node_free(n);
 			return -1;
 		}
-		add_arg(n, arg);
+		sp_expr_add_arg(n, arg);
 	}
 	return fold(c, n, out);
 }
@@ -888,7 +944,7 @@ compile_op(struct expr_comp *c, const char *name, const bson_value_t *arg,
 	if (op->compile != NULL)
 		rc = op->compile(c, op, arg, &n);
 	else
-		rc = compile_nary(c, op, arg, true, &n);
+		rc = sp_expr_compile_nary(c, op, arg, true, &n);
 	if (rc != 0)
 		return rc;
 	return fold(c, n, out);
@@ -907,7 +963,7 @@ compile_doc(struct expr_comp *c, const bson_value_t *v, struct enode **out)
 		&it, v->value.v_doc.data, v->value.v_doc.data_len))
 		return sp_error_set(c->err, "invalid BSON in expression");
 	if (!bson_iter_next(&it)) {
-		*out = const_new(v);
+		*out = sp_expr_const_new(v);
 		return 0;
 	}
 	key = bson_iter_key(&it);
@@ -927,8 +983,9 @@ compile_doc(struct expr_comp *c, const bson_value_t *v, struct enode **out)
 	return compile_op(c, key, bson_iter_value(&it), out);
 }
 
-static int
-compile_value(struct expr_comp *c, const bson_value_t *v, struct enode **out)
+int
+sp_expr_compile_value(
+    struct expr_comp *c, const bson_value_t *v, struct enode **out)
 {
 	int rc;
 
@@ -954,7 +1011,7 @@ compile_value(struct expr_comp *c, const bson_value_t *v, struct enode **out)
 		return rc;
 	default: break;
 	}
-	*out = const_new(v);
+	*out = sp_expr_const_new(v);
 	return 0;
 }
 
@@ -964,11 +1021,11 @@ compile_value(struct expr_comp *c, const bson_value_t *v, struct enode **out)
  * ExpressionNary::parseArguments: an array is the argument list, anything
  * else is the only argument. check: apply the row's argument count.
  */
-static int
-compile_nary(struct expr_comp *c, const struct expr_op *op,
+int
+sp_expr_compile_nary(struct expr_comp *c, const struct expr_op *op,
     const bson_value_t *arg, bool check, struct enode **out)
 {
-	struct enode *n = node_new(op->eval), *a;
+	struct enode *n = sp_expr_node_new(op->eval), *a;
 	bson_iter_t it;
 
 	*out = NULL;
@@ -978,14 +1035,14 @@ compile_nary(struct expr_comp *c, const struct expr_op *op,
 		bson_iter_init_from_data(
 		    &it, arg->value.v_doc.data, arg->value.v_doc.data_len);
 		while (bson_iter_next(&it)) {
-			if (compile_value(c, bson_iter_value(&it), &a))
+			if (sp_expr_compile_value(c, bson_iter_value(&it), &a))
 				goto fail;
-			add_arg(n, a);
+			sp_expr_add_arg(n, a);
 		}
 	} else {
-		if (compile_value(c, arg, &a))
+		if (sp_expr_compile_value(c, arg, &a))
 			goto fail;
-		add_arg(n, a);
+		sp_expr_add_arg(n, a);
 	}
 	if (check && op->min == op->max && n->nargs != op->min) {
 		sp_error_set(c->err,
@@ -1011,7 +1068,7 @@ compile_nary(struct expr_comp *c, const struct expr_op *op,
 	*out = n;
 	return 0;
 fail:
-	node_free(n);
+	sp_expr_node_free(n);
 	return -1;
 }
 
@@ -1020,7 +1077,7 @@ static int
 compile_literal(struct expr_comp *c, const struct expr_op *op,
     const bson_value_t *arg, struct enode **out)
 {
-	*out = const_new(arg);
+	*out = sp_expr_const_new(arg);
 	return 0;
 }
 
@@ -1028,13 +1085,13 @@ static int
 compile_ifnull(struct expr_comp *c, const struct expr_op *op,
     const bson_value_t *arg, struct enode **out)
 {
-	if (compile_nary(c, op, arg, false, out))
+	if (sp_expr_compile_nary(c, op, arg, false, out))
 		return -1;
 	if ((*out)->nargs < 2) {
 		sp_error_set(c->err,
 		    "$ifNull needs at least two arguments, had: %d",
 		    (*out)->nargs);
-		node_free(*out);
+		sp_expr_node_free(*out);
 		*out = NULL;
 		return -1;
 	}
@@ -1053,7 +1110,7 @@ compile_cond(struct expr_comp *c, const struct expr_op *op,
 
 	*out = NULL;
 	if (arg->value_type != BSON_TYPE_DOCUMENT) {
-		if (compile_nary(c, op, arg, true, &n))
+		if (sp_expr_compile_nary(c, op, arg, true, &n))
 			return -1;
 	} else {
 		bson_iter_init_from_data(
@@ -1068,9 +1125,10 @@ compile_cond(struct expr_comp *c, const struct expr_op *op,
 				    bson_iter_key(&it));
 				goto fail;
 			}
-			node_free(parts[i]);
+			sp_expr_node_free(parts[i]);
 			parts[i] = NULL;
-			if (compile_value(c, bson_iter_value(&it), &parts[i]))
+			if (sp_expr_compile_value(
+				c, bson_iter_value(&it), &parts[i]))
 				goto fail;
 		}
 		for (i = 0; i < 3; i++) {
@@ -1081,25 +1139,25 @@ compile_cond(struct expr_comp *c, const struct expr_op *op,
 				goto fail;
 			}
 		}
-		n = node_new(op->eval);
+		n = sp_expr_node_new(op->eval);
 		n->op = op;
 		for (i = 0; i < 3; i++)
-			add_arg(n, parts[i]);
+			sp_expr_add_arg(n, parts[i]);
 	}
 	/* A constant condition picks its branch now (ExpressionCond::
 	 * optimize), even when the branches are not constant. */
-	if (is_const(n->args[0])) {
+	if (sp_expr_is_const(n->args[0])) {
 		i = sp_value_truthy(&n->args[0]->cval) ? 1 : 2;
 		*out = n->args[i];
 		n->args[i] = NULL;
-		node_free(n);
+		sp_expr_node_free(n);
 		return 0;
 	}
 	*out = n;
 	return 0;
 fail:
 	for (i = 0; i < 3; i++)
-		node_free(parts[i]);
+		sp_expr_node_free(parts[i]);
 	return -1;
 }
 
@@ -1118,16 +1176,17 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 		return sp_error_set(c->err,
 		    "$switch requires an object as an argument, found: %s",
 		    sp_expr_type_name(arg->value_type));
-	n = node_new(op->eval);
+	n = sp_expr_node_new(op->eval);
 	n->op = op;
 	bson_iter_init_from_data(
 	    &it, arg->value.v_doc.data, arg->value.v_doc.data_len);
 	while (bson_iter_next(&it)) {
 		key = bson_iter_key(&it);
 		if (strcmp(key, "default") == 0) {
-			node_free(def);
+			sp_expr_node_free(def);
 			def = NULL;
-			if (compile_value(c, bson_iter_value(&it), &def))
+			if (sp_expr_compile_value(
+				c, bson_iter_value(&it), &def))
 				goto fail;
 			continue;
 		}
@@ -1169,9 +1228,9 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 					    bson_iter_key(&ci));
 					goto branch_fail;
 				}
-				node_free(*slot);
+				sp_expr_node_free(*slot);
 				*slot = NULL;
-				if (compile_value(
+				if (sp_expr_compile_value(
 					c, bson_iter_value(&ci), slot))
 					goto branch_fail;
 			}
@@ -1187,13 +1246,13 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 				    "'then' expression.");
 				goto branch_fail;
 			}
-			add_arg(n, cs);
-			add_arg(n, th);
+			sp_expr_add_arg(n, cs);
+			sp_expr_add_arg(n, th);
 			nbranch++;
 			continue;
 		branch_fail:
-			node_free(cs);
-			node_free(th);
+			sp_expr_node_free(cs);
+			sp_expr_node_free(th);
 			goto fail;
 		}
 	}
@@ -1207,7 +1266,7 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 		int i;
 
 		for (i = 0; i < n->nargs; i += 2)
-			if (!is_const(n->args[i]) ||
+			if (!sp_expr_is_const(n->args[i]) ||
 			    sp_value_truthy(&n->args[i]->cval))
 				break;
 		if (i >= n->nargs) {
@@ -1219,14 +1278,14 @@ compile_switch(struct expr_comp *c, const struct expr_op *op,
 	}
 	/* The default, when there is one, is the last argument. */
 	if (def != NULL) {
-		add_arg(n, def);
+		sp_expr_add_arg(n, def);
 		n->aux = 1;
 	}
 	*out = n;
 	return 0;
 fail:
-	node_free(def);
-	node_free(n);
+	sp_expr_node_free(def);
+	sp_expr_node_free(n);
 	return -1;
 }
 
@@ -1267,15 +1326,15 @@ compile_let(struct expr_comp *c, const struct expr_op *op,
 		return sp_error_set(
 		    c->err, "invalid parameter: expected an object (vars)");
 
-	n = node_new(op->eval);
+	n = sp_expr_node_new(op->eval);
 	n->op = op;
 	/* The definitions see only the outer variables. */
 	bson_iter_init_from_data(
 	    &vi, vars.value.v_doc.data, vars.value.v_doc.data_len);
 	while (bson_iter_next(&vi)) {
-		if (compile_value(c, bson_iter_value(&vi), &a))
+		if (sp_expr_compile_value(c, bson_iter_value(&vi), &a))
 			goto done;
-		add_arg(n, a);
+		sp_expr_add_arg(n, a);
 		nv++;
 	}
 	bind = sp_xcalloc((size_t)nv + 1, sizeof(*bind));
@@ -1283,8 +1342,8 @@ compile_let(struct expr_comp *c, const struct expr_op *op,
 	bson_iter_init_from_data(
 	    &vi, vars.value.v_doc.data, vars.value.v_doc.data_len);
 	for (i = 0; bson_iter_next(&vi); i++) {
-		if (check_var_name(bson_iter_key(&vi), bson_iter_key_len(&vi),
-			true, c->err))
+		if (sp_expr_check_var_name(bson_iter_key(&vi),
+			bson_iter_key_len(&vi), true, c->err))
 			goto done;
 		bind[i].up = c->scope;
 		bind[i].name = bson_iter_key(&vi);
@@ -1292,15 +1351,15 @@ compile_let(struct expr_comp *c, const struct expr_op *op,
 		bind[i].slot = n->slots[i] = c->nslots++;
 		c->scope = &bind[i];
 	}
-	if (compile_value(c, &in, &a))
+	if (sp_expr_compile_value(c, &in, &a))
 		goto done;
-	add_arg(n, a);
+	sp_expr_add_arg(n, a);
 	rc = 0;
 done:
 	c->scope = saved;
 	free(bind);
 	if (rc != 0)
-		node_free(n);
+		sp_expr_node_free(n);
 	else
 		*out = n;
 	return rc;
@@ -1378,11 +1437,13 @@ sp_expr_compile(
 	struct sp_expr *e;
 
 	*out = NULL;
+	if (check_tables(err))
+		return -1;
 	c.err = err;
 	c.scope = NULL;
 	c.nslots = 2; /* $$ROOT, $$CURRENT */
 	c.depth = 0;
-	if (compile_value(&c, spec, &root))
+	if (sp_expr_compile_value(&c, spec, &root))
 		return -1;
 	e = sp_xmalloc(sizeof(*e));
 	e->root = root;
@@ -1396,7 +1457,7 @@ sp_expr_free(struct sp_expr *e)
 {
 	if (e == NULL)
 		return;
-	node_free(e->root);
+	sp_expr_node_free(e->root);
 	free(e);
 }
 

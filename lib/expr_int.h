@@ -78,6 +78,61 @@ expr_eval(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	return n->eval(n, cx, out);
 }
 
+/* ------------------------------------------------- the compiler's API */
+
+/* Variables in scope while compiling: a chain from innermost out. */
+struct scope {
+	const struct scope *up;
+	const char *name;
+	size_t len;
+	int slot;
+};
+
+struct expr_comp {
+	struct sp_error *err;
+	const struct scope *scope;
+	int nslots; /* slots allocated so far ($$ROOT, $$CURRENT, variables) */
+	int depth;
+};
+
+/*
+ * An operator family (strings, arrays, dates...) lives in its own
+ * lib/expr_<family>.c with its own table, sorted by name; expr.c searches
+ * every table, and checks once per process that each is sorted and that no
+ * name is in two of them.
+ */
+struct expr_optable {
+	const struct expr_op *ops;
+	size_t n;
+};
+
+extern const struct expr_optable sp_expr_core_ops; /* expr.c */
+extern const struct expr_optable sp_expr_str_ops; /* expr_str.c */
+extern const struct expr_optable sp_expr_array_ops; /* expr_array.c */
+extern const struct expr_optable sp_expr_date_ops; /* expr_date.c */
+extern const struct expr_optable sp_expr_conv_ops; /* expr_conv.c */
+extern const struct expr_optable sp_expr_obj_ops; /* expr_obj.c */
+
+/* Compiles any expression spec into *out (a new node tree). */
+int sp_expr_compile_value(
+    struct expr_comp *c, const bson_value_t *v, struct enode **out);
+/* The generic argument parser: arg is one expression or an array of them;
+ * with check, the count must be within op->min..op->max. */
+int sp_expr_compile_nary(struct expr_comp *c, const struct expr_op *op,
+    const bson_value_t *arg, bool check, struct enode **out);
+/* A new node evaluated by eval (free with sp_expr_node_free, which frees
+ * its arguments too). */
+struct enode *sp_expr_node_new(expr_eval_fn eval);
+void sp_expr_node_free(struct enode *n);
+/* Appends arg to n's arguments; n owns it from then on. */
+void sp_expr_add_arg(struct enode *n, struct enode *arg);
+/* A constant node holding a deep copy of v. */
+struct enode *sp_expr_const_new(const bson_value_t *v);
+bool sp_expr_is_const(const struct enode *n);
+/* Checks a user variable name ($let vars, "as"); define: being bound. */
+int sp_expr_check_var_name(
+    const char *name, size_t len, bool define, struct sp_error *err);
+
 /* ------------------------------------------------------------ values */
 
 static inline void
