@@ -21,7 +21,7 @@ PKGS = libbson-1.0 jansson libpcre2-8
 # Debian packages for `make deps`: libraries, then what the tests and
 # `make lint`/`make bench` run.
 DEB_PKGS = gcc make pkg-config libbson-dev libjansson-dev libpcre2-dev \
-	perl jq mandoc valgrind
+	perl jq mandoc valgrind tzdata
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
