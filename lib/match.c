@@ -1209,6 +1209,20 @@ parse_elem_match(struct parser *p, const char *name, const bson_value_t *v)
 	return n;
 }
 
+/*
+ * Whether $all refuses an object element with this first key. The server
+ * asks parsePathAcceptingKeyword, which does not know $eq (SERVER-19565):
+ * {$all: [{$eq: 1}]} compares with the document {$eq: 1}, as it would
+ * with {$foo: 1}.
+ */
+static bool
+all_refuses(const char *key)
+{
+	enum kw kw = keyword(key);
+
+	return kw != KW_NONE && kw != KW_EQ;
+}
+
 static struct node *
 parse_all(struct parser *p, const char *name, const bson_value_t *v)
 {
@@ -1254,7 +1268,7 @@ parse_all(struct parser *p, const char *name, const bson_value_t *v)
 		} else if (e->value_type == BSON_TYPE_DOCUMENT &&
 		    (value_doc(e, &fdata, &flen),
 			doc_first_key(fdata, flen, &fkey)) &&
-		    keyword(fkey) != KW_NONE) {
+		    all_refuses(fkey)) {
 			sp_error_set(p->err, "no $ expressions in $all");
 			goto fail;
 		} else {

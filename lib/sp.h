@@ -181,6 +181,26 @@ void sp_regex_free(struct sp_regex *re);
  */
 int sp_regex_test(const struct sp_regex *re, const char *subject, size_t len,
     struct sp_error *err);
+/*
+ * sp_regex_new for callers that word their own errors: the pattern is len
+ * bytes (the caller rejects an embedded NUL if it must), and on failure
+ * err->msg is PCRE2's message alone ("missing closing parenthesis").
+ */
+struct sp_regex *sp_regex_compile(
+    const char *pattern, size_t len, const char *options, struct sp_error *err);
+/*
+ * Matches from byte offset start of subject (^ and lookbehind still see
+ * what comes before start). Returns 1 on a match, 0 on none, -1 when PCRE2
+ * gave up, with err->msg PCRE2's message alone. On a match *m holds byte
+ * offsets: m[0], m[1] the match, m[2k], m[2k+1] capture group k, both
+ * SP_REGEX_UNSET for a group that took no part. *m is borrowed from re and
+ * valid until re's next match: nothing is allocated per call.
+ */
+int sp_regex_exec(const struct sp_regex *re, const char *subject, size_t len,
+    size_t start, const size_t **m, struct sp_error *err);
+#define SP_REGEX_UNSET SIZE_MAX
+/* The number of capture groups in the pattern. */
+int sp_regex_ncaptures(const struct sp_regex *re);
 const char *sp_regex_pattern(const struct sp_regex *re);
 const char *sp_regex_options(const struct sp_regex *re);
 

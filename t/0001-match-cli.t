@@ -89,6 +89,78 @@ test_expect_success '$mod with a zero divisor' '
 test_expect_success '$size with a negative size' '
 	reject "^sp-match: filter: .*" "{\"a\": {\"\$size\": -1}}"
 '
+# Filters the server refuses (MongoDB 8 parser messages differ; one line).
+test_expect_success 'bad $type name or code' '
+	reject "^sp-match: filter: .*foo" "{\"a\": {\"\$type\": \"foo\"}}" &&
+	reject "^sp-match: filter: .*missing" "{\"a\": {\"\$type\": \"missing\"}}" &&
+	reject "^sp-match: filter: .*0" "{\"a\": {\"\$type\": 0}}" &&
+	reject "^sp-match: filter: .*20" "{\"a\": {\"\$type\": 20}}" &&
+	reject "^sp-match: filter: .*type" "{\"a\": {\"\$type\": [\"string\", null]}}" &&
+	reject "^sp-match: filter: .*at least one type" "{\"a\": {\"\$type\": []}}"
+'
+test_expect_success '$size needs a non-negative integer (find_size.js)' '
+	reject "^sp-match: filter: .*\\\$size" "{\"a\": {\"\$size\": 1.5}}" &&
+	reject "^sp-match: filter: .*\\\$size" "{\"a\": {\"\$size\": 0.1}}" &&
+	reject "^sp-match: filter: .*\\\$size" "{\"a\": {\"\$size\": \"str\"}}" &&
+	reject "^sp-match: filter: .*\\\$size" "{\"a\": {\"\$size\": {\"\$numberLong\": \"-10000\"}}}" &&
+	reject "^sp-match: filter: .*\\\$size" "{\"a\": {\"\$size\": {\"\$gte\": 3}}}"
+'
+test_expect_success '$all needs an array, and no operators inside' '
+	reject "^sp-match: filter: .*\\\$all" "{\"a\": {\"\$all\": 1}}" &&
+	reject "^sp-match: filter: no \\\$ expressions in \\\$all" "{\"a\": {\"\$all\": [{\"\$gt\": 1}]}}" &&
+	reject "^sp-match: filter: .*consistent" "{\"a\": {\"\$all\": [{\"\$elemMatch\": {\"b\": 1}}, 1]}}"
+'
+test_expect_success '$elemMatch needs an object' '
+	reject "^sp-match: filter: .*\\\$elemMatch" "{\"a\": {\"\$elemMatch\": 1}}" &&
+	reject "^sp-match: filter: .*\\\$elemMatch" "{\"a\": {\"\$elemMatch\": [{\"b\": 1}]}}"
+'
+test_expect_success '$regex must be a string, $options needs a $regex' '
+	reject "^sp-match: filter: .*\\\$regex" "{\"a\": {\"\$regex\": 1}}" &&
+	reject "^sp-match: filter: .*\\\$regex" "{\"a\": {\"\$regex\": null}}" &&
+	reject "^sp-match: filter: .*\\\$options" "{\"a\": {\"\$options\": \"i\"}}" &&
+	reject "^sp-match: filter: .*both" "{\"x\": {\"\$regex\": {\"\$regularExpression\": {\"pattern\": \"ab\", \"options\": \"i\"}}, \"\$options\": \"s\"}}"
+'
+test_expect_success 'a regex pattern over 32764 bytes (regex_max_pattern_length.js)' '
+	long=$(printf "%32766s" "" | tr " " y) &&
+	reject "^sp-match: filter: .*longer than the limit" "{\"a\": {\"\$regex\": \"^$long\"}}"
+'
+test_expect_success '$not needs a regex or a non-empty object (not2.js)' '
+	reject "^sp-match: filter: .*\\\$not" "{\"i\": {\"\$not\": \"a\"}}" &&
+	reject "^sp-match: filter: .*\\\$not" "{\"i\": {\"\$not\": {}}}" &&
+	reject "^sp-match: filter: .*\\\$not" "{\"i\": {\"\$not\": {\"\$not\": \"a\"}}}" &&
+	reject "^sp-match: filter: .*\\\$ref" "{\"i\": {\"\$not\": {\"\$ref\": \"foo\"}}}" &&
+	reject "^sp-match: filter: .*\\\$regex" "{\"i\": {\"\$not\": {\"\$options\": \"a\"}}}" &&
+	reject "^sp-match: filter: .*\\\$not" "{\"\$not\": {\"a\": 1}}"
+'
+test_expect_success '$and, $or, $nor need a non-empty array of objects' '
+	reject "^sp-match: filter: .*\\\$and" "{\"\$and\": []}" &&
+	reject "^sp-match: filter: .*\\\$or" "{\"\$or\": []}" &&
+	reject "^sp-match: filter: .*\\\$nor" "{\"\$nor\": {}}" &&
+	reject "^sp-match: filter: .*\\\$and" "{\"\$and\": [1]}"
+'
+test_expect_success 'malformed $mod (mod.js, mod_special_values.js)' '
+	reject "^sp-match: filter: .*mod" "{\"a\": {\"\$mod\": [10]}}" &&
+	reject "^sp-match: filter: .*mod" "{\"a\": {\"\$mod\": [10, 1, 1]}}" &&
+	reject "^sp-match: filter: .*mod" "{\"a\": {\"\$mod\": [\"a\", 0]}}" &&
+	reject "^sp-match: filter: .*0" "{\"a\": {\"\$mod\": [{\"\$numberDecimal\": \"0.001\"}, 1]}}" &&
+	reject "^sp-match: filter: .*NaN" "{\"a\": {\"\$mod\": [{\"\$numberDouble\": \"NaN\"}, 1]}}" &&
+	reject "^sp-match: filter: .*" "{\"a\": {\"\$mod\": [1, {\"\$numberDouble\": \"Infinity\"}]}}" &&
+	reject "^sp-match: filter: .*" "{\"a\": {\"\$mod\": [1e19, 1]}}"
+'
+test_expect_success 'operators that cannot take what they are given' '
+	reject "^sp-match: filter: .*\\\$in" "{\"a\": {\"\$in\": [{\"\$gt\": 1}]}}" &&
+	reject "^sp-match: filter: .*\\\$ne" "{\"a\": {\"\$ne\": {\"\$regularExpression\": {\"pattern\": \"a\", \"options\": \"\"}}}}" &&
+	reject "^sp-match: filter: .*RegEx" "{\"a\": {\"\$gt\": {\"\$regularExpression\": {\"pattern\": \"a\", \"options\": \"\"}}}}" &&
+	reject "^sp-match: filter: .*undefined" "{\"a\": {\"\$undefined\": true}}" &&
+	reject "^sp-match: filter: .*undefined" "{\"a\": {\"\$in\": [{\"\$undefined\": true}]}}" &&
+	reject "^sp-match: filter: .*bit" "{\"a\": {\"\$bitsAllSet\": -1}}" &&
+	reject "^sp-match: filter: .*bit" "{\"a\": {\"\$bitsAnySet\": [-1]}}" &&
+	reject "^sp-match: filter: .*" "{\"a\": {\"\$bitsAllClear\": \"x\"}}"
+'
+test_expect_success '$expr: unbound variable, and not below $elemMatch (expr.js)' '
+	reject "^sp-match: filter: .*unbound" "{\"\$expr\": {\"\$eq\": [\"\$a\", \"\$\$unbound\"]}}" &&
+	reject "^sp-match: filter: .*top-level" "{\"a\": {\"\$elemMatch\": {\"\$expr\": {\"\$eq\": [\"\$b\", 5]}}}}"
+'
 test_expect_success 'unknown expression operator in $expr' '
 	reject "^sp-match: filter: .*\\\$nope" "{\"\$expr\": {\"\$nope\": 1}}"
 '

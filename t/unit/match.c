@@ -468,6 +468,11 @@ static const struct row rows[] = {
 	    "{'a':[{'b':1}]}", 0 },
 	{ "{'a':{'$all':[{'$elemMatch':{'$gt':5}}]}}", "{'a':[1,6]}", 1 },
 	{ "{'a.b':{'$all':[1,2]}}", "{'a':[{'b':1},{'b':2}]}", 1 },
+	/* $eq is no keyword to $all (parsePathAcceptingKeyword, SERVER-19565):
+	 * the element is a document to compare with. */
+	{ "{'a':{'$all':[{'$eq':1}]}}", "{'a':{'$eq':1}}", 1 },
+	{ "{'a':{'$all':[{'$eq':1}]}}", "{'a':[{'$eq':1}]}", 1 },
+	{ "{'a':{'$all':[{'$eq':1}]}}", "{'a':1}", 0 },
 
 	/* ---- $size (leaf arrays are not expanded) */
 	{ "{'a':{'$size':2}}", "{'a':[1,2]}", 1 },
@@ -1462,6 +1467,25 @@ test_regex_api(void)
 	ok(re != NULL && sp_regex_test(re, "\xc3", 1, NULL) < 0,
 	    "invalid UTF-8 subject is an error, not a non-match");
 	sp_regex_free(re);
+
+	/* The server compiles patterns of at most 32764 bytes
+	 * (pcre.cpp kMaxPatternLength; regex_max_pattern_length.js). */
+	{
+		char *pat = sp_xmalloc(32766);
+
+		memset(pat, 'y', 32765);
+		pat[32764] = '\0';
+		re = sp_regex_new(pat, "", &err);
+		ok(re != NULL, "a 32764-byte pattern compiles");
+		sp_regex_free(re);
+		pat[32765] = '\0';
+		pat[32764] = 'y';
+		ok(sp_regex_new(pat, "", &err) == NULL,
+		    "a 32765-byte pattern is refused");
+		ok(strstr(err.msg, "longer than the limit") != NULL,
+		    "too-long pattern message: %s", err.msg);
+		free(pat);
+	}
 }
 
 /* $expr goes through lib/expr.c: truthiness and run-time errors. */
