@@ -370,4 +370,38 @@ uint64_t sp_dlq_count(const struct sp_dlq *d);
 /* Flushes; returns 0 or -1 with err ("dead letters: <file>: reason"). */
 int sp_dlq_flush(struct sp_dlq *d, struct sp_error *err);
 
+/* ------------------------------------------------------------ time zones */
+
+struct sp_tz;
+
+/*
+ * Finds a time zone as MongoDB names one: "UTC", an Olson name from the
+ * system tz database ($TZDIR, else /usr/share/zoneinfo), or a UTC offset
+ * "+HH", "+HHMM" or "+HH:MM" (or with '-'). Returns a borrowed zone that
+ * lives as long as the process (each is loaded once and cached), or NULL
+ * when the name is unknown. Not thread-safe.
+ */
+const struct sp_tz *sp_tz_find(const char *name, size_t len);
+const struct sp_tz *sp_tz_utc(void);
+const char *sp_tz_name(const struct sp_tz *z);
+/* MongoDB's isUtcZone: "UTC" or a zero offset such as "+00:00". */
+bool sp_tz_is_utc(const struct sp_tz *z);
+/* An Olson zone, as opposed to UTC or a fixed offset. */
+bool sp_tz_is_olson(const struct sp_tz *z);
+/* The offset from UTC, in seconds, in effect at instant t (seconds since
+ * the epoch); *since (may be NULL) gets the instant that offset began, or
+ * INT64_MIN when it has no known start. */
+int32_t sp_tz_offset(const struct sp_tz *z, int64_t t, int64_t *since);
+/* The instant of a wall-clock time (seconds since the epoch as if it were
+ * UTC), resolving gaps and overlaps as MongoDB (timelib) does. */
+int64_t sp_tz_from_local(const struct sp_tz *z, int64_t local);
+
+/* The proleptic Gregorian calendar: days since 1970-01-01. */
+int64_t sp_tz_days_from_civil(int64_t y, int m, int d);
+void sp_tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+bool sp_tz_is_leap(int64_t y);
+int sp_tz_days_in_month(int64_t y, int m);
+/* 0 for Sunday ... 6 for Saturday. */
+int sp_tz_weekday(int64_t days);
+
 #endif /* SP_H */
