@@ -43,7 +43,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 	$(PKG_CFLAGS) -Ilib
 LDLIBS = $(PKG_LIBS) -lm
 
-TOOLS = sp-match
+TOOLS = sp sp-match
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
@@ -103,7 +103,7 @@ $(BUILD)/t/%.t: t/unit/%.c t/unit/tap.h $(BUILD)/libsp.a
 check: all
 	@$(MAKE) --no-print-directory deps
 	@if [ -n "$(SANITIZE)" ]; then $(MAKE) --no-print-directory build SANITIZE=$(SANITIZE); fi
-	SP_BIN=$(CURDIR)/$(TOOLDIR) prove $(PROVEFLAGS) $(UNIT_BIN) t/*.t
+	SP_BIN=$(abspath $(TOOLDIR)) prove $(PROVEFLAGS) $(UNIT_BIN) t/*.t
 
 test: check
 

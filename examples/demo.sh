@@ -21,4 +21,8 @@ run "sp-match '{\"obs.watts\": {\"\$gte\": 100}}' $data/broken.ndjson; echo \"ex
 echo
 echo "A bad filter is rejected before any input is read (exit status 2):"
 run "sp-match '{\"obs.watts\": {\"\$gtt\": 100}}' $data/solar.ndjson; echo \"exit status \$?\""
+echo
+echo "sp: a whole Atlas Stream Processing pipeline"
+run "sp '[{\"\$match\": {\"obs.watts\": {\"\$gt\": 400}}}, {\"\$project\": {\"_id\": 0, \"device_id\": 1, \"kw\": {\"\$divide\": [\"\$obs.watts\", 1000]}}}]' $data/solar.ndjson"
+run "sp '[{\"\$source\": {\"timeField\": {\"\$dateFromString\": {\"dateString\": \"\$timestamp\"}}}}, {\"\$match\": {\"event_type\": 1}}, {\"\$emit\": {\"connectionName\": \"kafka\", \"topic\": \"alerts\"}}]' $data/solar.ndjson"
 exit 0

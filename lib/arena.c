@@ -83,6 +83,21 @@ sp_arena_alloc(struct sp_arena *a, size_t n)
 	return p;
 }
 
+void
+sp_arena_mark(const struct sp_arena *a, struct sp_arena_mark *m)
+{
+	m->cur = a->cur;
+	m->used = a->used;
+}
+
+void
+sp_arena_rewind(struct sp_arena *a, const struct sp_arena_mark *m)
+{
+	/* Blocks after the mark stay in the list, for the next allocations. */
+	a->cur = m->cur;
+	a->used = m->used;
+}
+
 void *
 sp_arena_dup(struct sp_arena *a, const void *p, size_t n)
 {

@@ -109,17 +109,23 @@ append_meta(
 }
 
 static void
-begin(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
-    const char *reason, const uint8_t *doc, uint32_t len)
+append_info(struct sp_dlq *d, const char *op, const char *reason)
 {
 	bson_t info;
 
-	bson_reinit(d->rec);
-	append_meta(d->rec, pos, doc, len);
 	bson_append_document_begin(d->rec, "errInfo", -1, &info);
 	bson_append_utf8(&info, "reason", -1, reason, -1);
 	bson_append_document_end(d->rec, &info);
 	bson_append_utf8(d->rec, "operatorName", -1, op, -1);
+}
+
+static void
+begin(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
+    const char *reason, const uint8_t *doc, uint32_t len)
+{
+	bson_reinit(d->rec);
+	append_meta(d->rec, pos, doc, len);
+	append_info(d, op, reason);
 }
 
 static void
@@ -147,6 +153,24 @@ sp_dlq_doc(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
 
 	begin(d, pos, op, reason, doc, len);
 	/* Atlas's own words when the document does not fit in the record. */
+	if (!bson_init_static(&sub, doc, len) ||
+	    !bson_append_document(d->rec, "doc", -1, &sub))
+		bson_append_utf8(
+		    d->rec, "doc", -1, "full document too large to emit", -1);
+	finish(d);
+}
+
+void
+sp_dlq_doc_meta(struct sp_dlq *d, const char *meta_name, const uint8_t *meta,
+    uint32_t metalen, const char *op, const char *reason, const uint8_t *doc,
+    uint32_t len)
+{
+	bson_t sub;
+
+	bson_reinit(d->rec);
+	if (meta_name != NULL && bson_init_static(&sub, meta, metalen))
+		bson_append_document(d->rec, meta_name, -1, &sub);
+	append_info(d, op, reason);
 	if (!bson_init_static(&sub, doc, len) ||
 	    !bson_append_document(d->rec, "doc", -1, &sub))
 		bson_append_utf8(

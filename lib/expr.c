@@ -22,6 +22,10 @@
 struct sp_expr {
 	struct enode *root;
 	int nslots;
+	/* Stage variables (sp_expr_compile_vars): slots 2.. start each
+	 * evaluation holding these borrowed values. */
+	int nvars;
+	bson_value_t *vars;
 };
 
 /* A compile-time variable binding ($let), innermost first. */
@@ -1432,22 +1436,50 @@ int
 sp_expr_compile(
     struct sp_expr **out, const bson_value_t *spec, struct sp_error *err)
 {
+	return sp_expr_compile_vars(out, spec, NULL, 0, err);
+}
+
+#define MAX_STAGE_VARS 8
+
+int
+sp_expr_compile_vars(struct sp_expr **out, const bson_value_t *spec,
+    const struct sp_expr_var *vars, int nvars, struct sp_error *err)
+{
+	struct scope sc[MAX_STAGE_VARS];
 	struct expr_comp c;
 	struct enode *root;
 	struct sp_expr *e;
+	int i;
 
 	*out = NULL;
 	if (check_tables(err))
 		return -1;
+	if (nvars > MAX_STAGE_VARS)
+		return sp_error_set(err, "too many stage variables");
 	c.err = err;
 	c.scope = NULL;
 	c.nslots = 2; /* $$ROOT, $$CURRENT */
 	c.depth = 0;
+	/* A stage's variables are bound around the whole expression, as
+	 * $let binds its own. */
+	for (i = 0; i < nvars; i++) {
+		sc[i].up = c.scope;
+		sc[i].name = vars[i].name;
+		sc[i].len = strlen(vars[i].name);
+		sc[i].slot = c.nslots++;
+		c.scope = &sc[i];
+	}
 	if (sp_expr_compile_value(&c, spec, &root))
 		return -1;
-	e = sp_xmalloc(sizeof(*e));
+	e = sp_xcalloc(1, sizeof(*e));
 	e->root = root;
 	e->nslots = c.nslots;
+	if (nvars > 0) {
+		e->nvars = nvars;
+		e->vars = sp_xmalloc(sizeof(*e->vars) * nvars);
+		for (i = 0; i < nvars; i++)
+			e->vars[i] = vars[i].value;
+	}
 	*out = e;
 	return 0;
 }
@@ -1458,7 +1490,24 @@ sp_expr_free(struct sp_expr *e)
 	if (e == NULL)
 		return;
 	sp_expr_node_free(e->root);
+	free(e->vars);
 	free(e);
+}
+
+bool
+sp_expr_is_operator(const char *name)
+{
+	return op_find(name) != NULL;
+}
+
+int
+sp_expr_check_field_path(const char *s, size_t len, struct sp_error *err)
+{
+	struct enode *n = sp_expr_node_new(eval_var);
+	int rc = set_path(n, s, len, err);
+
+	sp_expr_node_free(n);
+	return rc;
 }
 
 #define LOCAL_SLOTS 8
@@ -1466,6 +1515,14 @@ sp_expr_free(struct sp_expr *e)
 int
 sp_expr_eval(const struct sp_expr *e, const uint8_t *doc, uint32_t len,
     struct sp_arena *arena, bson_value_t *out, struct sp_error *err)
+{
+	return sp_expr_eval_at(e, doc, len, doc, len, arena, out, err);
+}
+
+int
+sp_expr_eval_at(const struct sp_expr *e, const uint8_t *doc, uint32_t len,
+    const uint8_t *cur, uint32_t curlen, struct sp_arena *arena,
+    bson_value_t *out, struct sp_error *err)
 {
 	bson_value_t local[LOCAL_SLOTS], *slots = local;
 	struct ectx cx;
@@ -1476,10 +1533,14 @@ sp_expr_eval(const struct sp_expr *e, const uint8_t *doc, uint32_t len,
 		slots = sp_arena_alloc(arena, sizeof(*slots) * e->nslots);
 	for (i = 2; i < e->nslots; i++)
 		expr_set_missing(&slots[i]);
+	for (i = 0; i < e->nvars; i++)
+		slots[2 + i] = e->vars[i];
 	slots[EXPR_SLOT_ROOT].value_type = BSON_TYPE_DOCUMENT;
 	slots[EXPR_SLOT_ROOT].value.v_doc.data = (uint8_t *)doc;
 	slots[EXPR_SLOT_ROOT].value.v_doc.data_len = len;
-	slots[EXPR_SLOT_CURRENT] = slots[EXPR_SLOT_ROOT];
+	slots[EXPR_SLOT_CURRENT].value_type = BSON_TYPE_DOCUMENT;
+	slots[EXPR_SLOT_CURRENT].value.v_doc.data = (uint8_t *)cur;
+	slots[EXPR_SLOT_CURRENT].value.v_doc.data_len = curlen;
 	cx.slots = slots;
 	cx.arena = arena;
 	cx.err = err;

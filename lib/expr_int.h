@@ -132,6 +132,10 @@ bool sp_expr_is_const(const struct enode *n);
 /* Checks a user variable name ($let vars, "as"); define: being bound. */
 int sp_expr_check_var_name(
     const char *name, size_t len, bool define, struct sp_error *err);
+/* For the stages: whether name ("$add") is an expression operator, and
+ * FieldPath's checks of a dotted path, with its messages. */
+bool sp_expr_is_operator(const char *name);
+int sp_expr_check_field_path(const char *s, size_t len, struct sp_error *err);
 
 /* ------------------------------------------------------------ values */
 

@@ -95,6 +95,16 @@ void *sp_arena_alloc(struct sp_arena *a, size_t n);
 /* Copies n bytes into the arena (and NUL-terminates the copy). */
 void *sp_arena_dup(struct sp_arena *a, const void *p, size_t n);
 
+/* A point to come back to: sp_arena_rewind reclaims what was allocated
+ * after sp_arena_mark (and keeps what was before), so a stage that emits
+ * many documents from one record ($unwind) runs in constant memory. */
+struct sp_arena_mark {
+	struct sp_arena_block *cur;
+	size_t used;
+};
+void sp_arena_mark(const struct sp_arena *a, struct sp_arena_mark *m);
+void sp_arena_rewind(struct sp_arena *a, const struct sp_arena_mark *m);
+
 /* ----------------------------------------------------- JSON -> BSON parse */
 
 /*
@@ -231,6 +241,23 @@ void sp_expr_free(struct sp_expr *e);
 int sp_expr_eval(const struct sp_expr *e, const uint8_t *doc, uint32_t len,
     struct sp_arena *arena, bson_value_t *out, struct sp_error *err);
 
+/* A variable that a stage defines around its expression, as $redact
+ * defines $$DESCEND, $$PRUNE and $$KEEP. */
+struct sp_expr_var {
+	const char *name; /* without the "$$" */
+	bson_value_t value; /* borrowed: must outlive the expression */
+};
+
+/* sp_expr_compile with vars[0..nvars) bound (at most 8). */
+int sp_expr_compile_vars(struct sp_expr **out, const bson_value_t *spec,
+    const struct sp_expr_var *vars, int nvars, struct sp_error *err);
+
+/* sp_expr_eval with $$ROOT = (doc, len) and $$CURRENT = (cur, curlen), a
+ * document inside it or the same one ($redact walks subdocuments so). */
+int sp_expr_eval_at(const struct sp_expr *e, const uint8_t *doc, uint32_t len,
+    const uint8_t *cur, uint32_t curlen, struct sp_arena *arena,
+    bson_value_t *out, struct sp_error *err);
+
 /* MongoDB's truthiness for expressions: false, null, missing, undefined and
  * numeric zero are false; everything else (including "" and []) is true. */
 bool sp_value_truthy(const bson_value_t *v);
@@ -358,6 +385,15 @@ void sp_dlq_doc(struct sp_dlq *d, const struct sp_pos *pos, const char *op,
     const char *reason, const uint8_t *doc, uint32_t len);
 
 /*
+ * The same with the stream metadata given: (meta, metalen), a document,
+ * is written under meta_name first, as a pipeline with a $source knows it
+ * ({"source": {"type": "generated"}}); meta_name NULL writes none.
+ */
+void sp_dlq_doc_meta(struct sp_dlq *d, const char *meta_name,
+    const uint8_t *meta, uint32_t metalen, const char *op, const char *reason,
+    const uint8_t *doc, uint32_t len);
+
+/*
  * The same for an input line that is not a document: no "doc"; instead
  * "raw" holds the line (a string when it is valid UTF-8, else binary), and
  * "rawLength" its full length when the line was cut (too long).
@@ -403,5 +439,196 @@ bool sp_tz_is_leap(int64_t y);
 int sp_tz_days_in_month(int64_t y, int m);
 /* 0 for Sunday ... 6 for Saturday. */
 int sp_tz_weekday(int64_t days);
+
+/* -------------------------------------------------------------- pipeline */
+
+/*
+ * An Atlas Stream Processing pipeline, compiled once into a chain of
+ * stages, then fed one document at a time: each document runs through the
+ * whole chain (BSON in, BSON out, scratch memory reset per document)
+ * before the next is pushed. Stages that hold documents until the end of
+ * the input ($group, $sort, ...: a later version) emit at
+ * sp_pipeline_finish.
+ */
+struct sp_pipeline;
+
+/* A document that became a dead letter on its way through. */
+struct sp_dead {
+	const char *op; /* Atlas's operatorName: "AddFieldsOperator" */
+	const char *reason; /* the whole errInfo.reason */
+	const uint8_t *doc; /* the failing stage's input */
+	uint32_t len;
+	/* false: no $source, the record's metadata is the document's own or
+	 * where it was read (sp_dlq_doc). true: the pipeline's $source made
+	 * it: (meta, metalen) under meta_name, or none when meta_name is
+	 * NULL (sp_dlq_doc_meta). */
+	bool source_meta;
+	const char *meta_name;
+	const uint8_t *meta;
+	uint32_t metalen;
+};
+
+/* Where documents leave a pipeline. */
+struct sp_pipeline_sink {
+	/* An output document, borrowed until return. Returns 0, or -1 to
+	 * stop: then the push returns -1 too. */
+	int (*emit)(void *arg, const uint8_t *doc, uint32_t len);
+	void (*dead)(void *arg, const struct sp_dead *d);
+	void *arg;
+};
+
+/*
+ * Parses pipeline text (a JSON array of stages, Extended JSON) into out,
+ * which receives the BSON array. -1 with err as sp_json_parse words it,
+ * offsets counted in text.
+ */
+int sp_pipeline_parse(
+    struct sp_buf *out, const char *text, size_t len, struct sp_error *err);
+
+/*
+ * Plans and compiles a pipeline (stages: a BSON array, as from
+ * sp_pipeline_parse) with Atlas's rules: each stage one {"$name": spec};
+ * an optional $source first (documents, timeField, tsFieldName); an
+ * optional $emit or $merge last; $match, $addFields, $set, $unset,
+ * $project, $replaceRoot, $replaceWith, $unwind, $redact between. Returns
+ * 0 and a new pipeline (sp_pipeline_free), or -1 with err saying which
+ * stage (counted from 1) and what, in Atlas's or MongoDB's words:
+ * "stage 2 ($project): Invalid $project :: caused by :: ...".
+ */
+int sp_pipeline_compile(struct sp_pipeline **out, const uint8_t *stages,
+    uint32_t len, struct sp_error *err);
+void sp_pipeline_free(struct sp_pipeline *p);
+
+/* Sets where documents go (copied). Call before the first push. */
+void sp_pipeline_set_sink(
+    struct sp_pipeline *p, const struct sp_pipeline_sink *s);
+
+/* False when $source holds the documents (then read no input and push
+ * them with sp_pipeline_push_document). */
+bool sp_pipeline_reads_input(const struct sp_pipeline *p);
+size_t sp_pipeline_ndocuments(const struct sp_pipeline *p);
+
+/*
+ * Runs one input document (borrowed) through the pipeline; pos (may be
+ * NULL) is where it was read, for the stream metadata. Returns 0, or -1
+ * when the sink asked to stop. Failures become dead letters and the
+ * stream goes on.
+ */
+int sp_pipeline_push(struct sp_pipeline *p, const uint8_t *doc, uint32_t len,
+    const struct sp_pos *pos);
+/* Runs the i-th of $source's documents through the pipeline. */
+int sp_pipeline_push_document(struct sp_pipeline *p, size_t i);
+/* End of input: stages that hold documents emit them. */
+int sp_pipeline_finish(struct sp_pipeline *p);
+
+/* ------------------------------------------------------------- tool runs */
+
+/*
+ * What every tool shares, so that they all behave alike: the common
+ * options, reading NDJSON lines from files or standard input, making bad
+ * lines dead letters (SourceOperator), output with flush-on-idle, a reader
+ * of standard output that goes away (EPIPE: a quiet stop), --stats and the
+ * exit status. A tool's main:
+ *
+ *	sp_run_init(&r, "sp-x"); r.warn = ...;
+ *	getopt_long loop: sp_run_option(&r, ch, optarg, &err) for each letter
+ *	compile the spec (r.spec_file, sp_read_file)
+ *	sp_run_open(&r, &err);
+ *	sp_run_input(&r, files, nfiles, per_document, ctx);
+ *	return sp_run_close(&r);
+ *
+ * The per-document callback writes with sp_run_emit_doc/_line and makes
+ * dead letters with sp_run_dead. Caller-owned struct; lib/ prints nothing:
+ * what must be said goes to r->warn.
+ */
+struct sp_run_state;
+struct sp_run {
+	/* Options: defaults from sp_run_init, set by sp_run_option. */
+	const char *prog; /* the tool's name */
+	const char *dlq_path; /* -d; NULL: standard error */
+	const char *spec_file; /* -f; NULL: the first operand */
+	const char *name; /* -n: processorName (default prog) */
+	bool canonical; /* -c */
+	bool unbuffered; /* -u, or SP_UNBUFFERED set and not empty */
+	bool stats; /* --stats */
+	size_t max_line; /* -L */
+	/* Gets each diagnostic ("FILE: reason", the --stats line), without
+	 * the program name; tools pass it to warnx. */
+	void (*warn)(const char *msg);
+
+	/* Between sp_run_open and sp_run_close. */
+	struct sp_out out;
+	struct sp_dlq *dlq;
+	struct sp_arena arena; /* reset before each document */
+	const struct sp_line *line; /* the line being processed, or NULL */
+	const struct sp_pos *pos; /* its position, or NULL */
+	uint64_t nin, nout; /* records read, written */
+	int status; /* 2 after an input error */
+	struct sp_run_state *st;
+};
+
+/* The letters sp_run_option takes, for getopt_long: */
+#define SP_RUN_SHORTOPTS "cd:f:hL:n:uV"
+#define SP_RUN_OPT_STATS 0x100 /* --stats has no letter */
+/* clang-format off */
+#define SP_RUN_LONGOPTS \
+	{"canonical", no_argument, NULL, 'c'}, \
+	{"dlq", required_argument, NULL, 'd'}, \
+	{"file", required_argument, NULL, 'f'}, \
+	{"help", no_argument, NULL, 'h'}, \
+	{"max-line-bytes", required_argument, NULL, 'L'}, \
+	{"name", required_argument, NULL, 'n'}, \
+	{"stats", no_argument, NULL, SP_RUN_OPT_STATS}, \
+	{"unbuffered", no_argument, NULL, 'u'}, \
+	{"version", no_argument, NULL, 'V'}
+/* clang-format on */
+
+/* Defaults; SP_UNBUFFERED is read here. */
+void sp_run_init(struct sp_run *r, const char *prog);
+/*
+ * Takes one of the common options (c d f L n u --stats; h and V stay with
+ * the tool). Returns 1 when ch was one, 0 when it is not common, -1 for a
+ * bad argument with err set ("--max-line-bytes: invalid byte count ...").
+ */
+int sp_run_option(
+    struct sp_run *r, int ch, const char *arg, struct sp_error *err);
+/* "PROG X.Y.Z (libbson A, PCRE2 B)" into buf. */
+void sp_run_version(char *buf, size_t size, const char *prog);
+/* Appends the whole file ("-": standard input) to buf; -1 with err
+ * "PATH: reason". */
+int sp_read_file(const char *path, struct sp_buf *buf, struct sp_error *err);
+
+/* Opens the dead letters and standard output, and ignores SIGPIPE (EPIPE
+ * is noticed instead). -1 with err ("FILE: reason") when --dlq cannot be
+ * opened. */
+int sp_run_open(struct sp_run *r, struct sp_error *err);
+
+/* Called with each input document (borrowed until return; r->line and
+ * r->pos say where it was read). Returns 0 to go on, -1 to stop reading. */
+typedef int (*sp_run_fn)(
+    struct sp_run *r, const uint8_t *doc, uint32_t len, void *arg);
+
+/*
+ * Reads the named files in order (none: standard input), resets r->arena
+ * and calls fn for each line that is a document; a line that is not, or
+ * is longer than -L, becomes a dead letter. A file that cannot be read is
+ * reported and sets the exit status to 2; the next file is read. Stops
+ * early when standard output has gone away or fn returns -1.
+ */
+void sp_run_input(
+    struct sp_run *r, char *const *paths, int npaths, sp_run_fn fn, void *arg);
+
+/* Writes a document as relaxed (canonical with -c) Extended JSON and a
+ * newline; counts it. */
+void sp_run_emit_doc(struct sp_run *r, const uint8_t *doc, uint32_t len);
+/* Writes the current input line as it was read. */
+void sp_run_emit_line(struct sp_run *r);
+/* A dead letter for doc, at the current position (sp_dlq_doc). */
+void sp_run_dead(struct sp_run *r, const char *op, const char *reason,
+    const uint8_t *doc, uint32_t len);
+
+/* Flushes, reports write errors and --stats, frees; returns the exit
+ * status: 0, 1 when there were dead letters, 2 after an I/O error. */
+int sp_run_close(struct sp_run *r);
 
 #endif /* SP_H */
