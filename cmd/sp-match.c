@@ -92,7 +92,7 @@ main(int argc, char **argv)
 	    {"invert-match", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *spec_name = "filter";
+	const char *spec_name = NULL;
 	char ver[256];
 	struct sp_buf spec, bson;
 	struct sp_error e;
@@ -127,19 +127,13 @@ main(int argc, char **argv)
 
 	/* The filter is compiled before any input is read. */
 	sp_buf_init(&spec);
-	if (r.spec_file != NULL) {
-		if (sp_read_file(r.spec_file, &spec, &e) < 0)
-			errx(2, "%s", e.msg);
-		spec_name = r.spec_file;
-	} else {
-		if (argc < 1) {
-			warnx("no filter given");
-			usage(stderr);
-			return 2;
-		}
-		sp_buf_append(&spec, argv[0], strlen(argv[0]));
-		argc--;
-		argv++;
+	switch (
+	    sp_run_spec(&r, &argc, &argv, "filter", &spec, &spec_name, &e)) {
+	case -1: errx(2, "%s", e.msg);
+	case 1:
+		warnx("no filter given");
+		usage(stderr);
+		return 2;
 	}
 	sp_buf_init(&bson);
 	if (sp_json_parse(&bson, (const char *)spec.data, spec.len, &e) < 0)

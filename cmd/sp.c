@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	    SP_RUN_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	const char *spec_name = "pipeline";
+	const char *spec_name = NULL;
 	struct sp_pipeline_sink sink;
 	struct sp_pipeline *p;
 	struct sp_buf spec, bson;
@@ -122,19 +122,13 @@ main(int argc, char **argv)
 
 	/* The pipeline is planned and compiled before any input is read. */
 	sp_buf_init(&spec);
-	if (r.spec_file != NULL) {
-		if (sp_read_file(r.spec_file, &spec, &e) < 0)
-			errx(2, "%s", e.msg);
-		spec_name = r.spec_file;
-	} else {
-		if (argc < 1) {
-			warnx("no pipeline given");
-			usage(stderr);
-			return 2;
-		}
-		sp_buf_append(&spec, argv[0], strlen(argv[0]));
-		argc--;
-		argv++;
+	switch (
+	    sp_run_spec(&r, &argc, &argv, "pipeline", &spec, &spec_name, &e)) {
+	case -1: errx(2, "%s", e.msg);
+	case 1:
+		warnx("no pipeline given");
+		usage(stderr);
+		return 2;
 	}
 	sp_buf_init(&bson);
 	if (sp_pipeline_parse(&bson, (const char *)spec.data, spec.len, &e) < 0)

@@ -130,6 +130,23 @@ sp_read_file(const char *path, struct sp_buf *buf, struct sp_error *err)
 	return 0;
 }
 
+int
+sp_run_spec(const struct sp_run *r, int *argc, char ***argv, const char *what,
+    struct sp_buf *spec, const char **name, struct sp_error *err)
+{
+	if (r->spec_file != NULL) {
+		*name = r->spec_file;
+		return sp_read_file(r->spec_file, spec, err);
+	}
+	if (*argc < 1)
+		return 1;
+	*name = what;
+	sp_buf_append(spec, (*argv)[0], strlen((*argv)[0]));
+	(*argc)--;
+	(*argv)++;
+	return 0;
+}
+
 static void warn(struct sp_run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

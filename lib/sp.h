@@ -597,6 +597,16 @@ void sp_run_version(char *buf, size_t size, const char *prog);
 /* Appends the whole file ("-": standard input) to buf; -1 with err
  * "PATH: reason". */
 int sp_read_file(const char *path, struct sp_buf *buf, struct sp_error *err);
+/*
+ * The spec every tool starts from: the -f file when one was given, else
+ * the first operand, which is then taken off (*argc, *argv). Appends it to
+ * spec and points *name at what messages call it: the file, or what.
+ * Returns 0; 1 when there is neither (the caller says "no <what> given");
+ * -1 with err when the file cannot be read.
+ */
+int sp_run_spec(const struct sp_run *r, int *argc, char ***argv,
+    const char *what, struct sp_buf *spec, const char **name,
+    struct sp_error *err);
 
 /* Opens the dead letters and standard output, and ignores SIGPIPE (EPIPE
  * is noticed instead). -1 with err ("FILE: reason") when --dlq cannot be
