@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal_int.h"
 #include "sp.h"
 
 /*
@@ -47,13 +48,6 @@ sp_canonical_type(bson_type_t t)
 
 /* ---------------------------------------------------------------- numbers */
 
-/* Decimal128 (BID encoding) field masks, IEEE 754-2008. */
-#define DEC_SIGN 0x8000000000000000ULL
-#define DEC_NAN 0x7c00000000000000ULL
-#define DEC_INF 0x7800000000000000ULL
-#define DEC_STEER 0x6000000000000000ULL
-#define DEC_BIAS 6176
-
 bool
 sp_value_is_number(const bson_value_t *v)
 {
@@ -72,7 +66,7 @@ sp_value_is_nan(const bson_value_t *v)
 	if (v->value_type == BSON_TYPE_DOUBLE)
 		return isnan(v->value.v_double);
 	if (v->value_type == BSON_TYPE_DECIMAL128)
-		return (v->value.v_decimal128.high & DEC_NAN) == DEC_NAN;
+		return sp_decimal_is_nan(&v->value.v_decimal128);
 	return false;
 }
 
@@ -241,59 +235,21 @@ exact_from_double(struct exact *x, double v)
 	exact_trim(x);
 }
 
-/*
- * Splits a decimal128 into class, sign, coefficient and exponent.
- * Non-canonical coefficients (> 10^34 - 1, or the "11" steering form)
- * are zero, as IEEE 754-2008 and the server's Intel library say.
- */
-struct dec {
-	int cls;
-	int neg;
-	int exp;
-	unsigned __int128 coef;
-};
-
 static void
-dec_decode(struct dec *d, bson_decimal128_t v)
-{
-	/* 10^34 - 1 */
-	static const unsigned __int128 max_coef =
-	    (unsigned __int128)0x1ed09bead87c0ULL << 64 | 0x378d8e63ffffffffULL;
-
-	d->neg = (v.high & DEC_SIGN) != 0;
-	d->coef = 0;
-	d->exp = 0;
-	if ((v.high & DEC_NAN) == DEC_NAN) {
-		d->cls = NUM_NAN;
-		return;
-	}
-	if ((v.high & DEC_NAN) == DEC_INF) {
-		d->cls = d->neg ? NUM_NEGINF : NUM_POSINF;
-		return;
-	}
-	d->cls = NUM_FINITE;
-	if ((v.high & DEC_STEER) == DEC_STEER) {
-		d->exp = (int)((v.high >> 47) & 0x3fff) - DEC_BIAS;
-		return;
-	}
-	d->exp = (int)((v.high >> 49) & 0x3fff) - DEC_BIAS;
-	d->coef =
-	    (unsigned __int128)(v.high & 0x1ffffffffffffULL) << 64 | v.low;
-	if (d->coef > max_coef)
-		d->coef = 0;
-}
-
-static void
-exact_from_dec(struct exact *x, const struct dec *d)
+exact_from_dec(struct exact *x, const struct sp_decimal *d)
 {
 	const uint64_t e19 = 10000000000000000000ULL;
 	uint64_t hi, lo;
 	char tmp[20];
 	int n, i;
 
-	x->cls = d->cls;
-	if (d->cls != NUM_FINITE)
+	if (d->kind != SP_DECIMAL_FINITE) {
+		x->cls = d->kind == SP_DECIMAL_NAN ? NUM_NAN
+		    : d->neg                       ? NUM_NEGINF
+						   : NUM_POSINF;
 		return;
+	}
+	x->cls = NUM_FINITE;
 	if (d->coef == 0) {
 		x->sign = 0;
 		x->nd = 0;
@@ -319,12 +275,12 @@ exact_from_dec(struct exact *x, const struct dec *d)
 static void
 exact_from_value(struct exact *x, const bson_value_t *v)
 {
-	struct dec d;
+	struct sp_decimal d;
 
 	switch (v->value_type) {
 	case BSON_TYPE_DOUBLE: exact_from_double(x, v->value.v_double); break;
 	case BSON_TYPE_DECIMAL128:
-		dec_decode(&d, v->value.v_decimal128);
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
 		exact_from_dec(x, &d);
 		break;
 	default: exact_from_i64(x, as_i64(v)); break;
@@ -358,32 +314,6 @@ exact_cmp(const struct exact *a, const struct exact *b)
 }
 
 /*
- * Decimal against double, settled in floating point when the two are far
- * apart: coefficient and power of ten each round by at most an ulp or so
- * (relative error under 1e-15 in all), so a gap above 1e-12 of the larger
- * magnitude cannot be a rounding artefact. The exponent bounds keep the
- * product clear of overflow and denormals. Returns false to fall back to
- * the exact digits.
- */
-static bool
-dec_double_quick(const struct dec *d, double x, int *res)
-{
-	double approx, diff;
-
-	if (d->cls != NUM_FINITE || d->coef == 0 || !isfinite(x) || x == 0 ||
-	    d->exp < -280 || d->exp > 270)
-		return false;
-	approx = (double)d->coef * pow(10, d->exp);
-	if (d->neg)
-		approx = -approx;
-	diff = approx - x;
-	if (fabs(diff) <= 1e-12 * fmax(fabs(approx), fabs(x)))
-		return false;
-	*res = diff < 0 ? -1 : 1;
-	return true;
-}
-
-/*
  * The decimal path. Kept out of line so that its two 800-byte digit
  * buffers stay out of the frames of the int and double fast paths.
  */
@@ -391,30 +321,26 @@ static __attribute__((noinline)) int
 cmp_with_decimal(const bson_value_t *a, const bson_value_t *b)
 {
 	struct exact xa, xb;
-	struct dec da, db;
+	struct sp_decimal da, db;
 	int c;
 
 	/* Two decimals of one exponent (the usual cohort) need no digits. */
 	if (a->value_type == BSON_TYPE_DECIMAL128 &&
 	    b->value_type == BSON_TYPE_DECIMAL128) {
-		dec_decode(&da, a->value.v_decimal128);
-		dec_decode(&db, b->value.v_decimal128);
-		if (da.cls == NUM_FINITE && db.cls == NUM_FINITE &&
-		    da.exp == db.exp && da.neg == db.neg && da.coef != 0 &&
-		    db.coef != 0) {
-			c = (da.coef > db.coef) - (da.coef < db.coef);
-			return da.neg ? -c : c;
-		}
+		sp_decimal_unpack(&da, &a->value.v_decimal128);
+		sp_decimal_unpack(&db, &b->value.v_decimal128);
+		if (sp_decimal_cmp_cohort(&da, &db, &c))
+			return c;
 	}
 	if (a->value_type == BSON_TYPE_DECIMAL128 &&
 	    b->value_type == BSON_TYPE_DOUBLE) {
-		dec_decode(&da, a->value.v_decimal128);
-		if (dec_double_quick(&da, b->value.v_double, &c))
+		sp_decimal_unpack(&da, &a->value.v_decimal128);
+		if (sp_decimal_cmp_double_quick(&da, b->value.v_double, &c))
 			return c;
 	} else if (a->value_type == BSON_TYPE_DOUBLE &&
 	    b->value_type == BSON_TYPE_DECIMAL128) {
-		dec_decode(&db, b->value.v_decimal128);
-		if (dec_double_quick(&db, a->value.v_double, &c))
+		sp_decimal_unpack(&db, &b->value.v_decimal128);
+		if (sp_decimal_cmp_double_quick(&db, a->value.v_double, &c))
 			return -c;
 	}
 	exact_from_value(&xa, a);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal_int.h"
 #include "ejson_int.h"
 #include "sp.h"
 
@@ -358,31 +359,29 @@ divmod_1e9(uint64_t *hi, uint64_t *lo)
  * digit where libbson drops one and the spec says to read it as zero.
  */
 static char *
-fmt_decimal128(char *out, uint64_t dh, uint64_t dl)
+fmt_decimal128(char *out, const bson_decimal128_t *b)
 {
 	char repr[48];
 	const int len = (int)sizeof(repr);
-	int pos = (dh >> 63 & 1) == 0, e, last = len, i = len, dot, d9, d1;
-	uint64_t hi, lo = dl;
+	int pos, e, last = len, i = len, dot, d9, d1;
+	struct sp_decimal d;
+	uint64_t hi, lo;
 	uint32_t rem;
 	size_t n;
 
-	switch (dh >> 58 & 0x1f) {
-	case 0x1f: memcpy(out, "NaN", 3); return out + 3;
-	case 0x1e:
+	/* The coefficient as encoded: Go keeps a non-canonical one. */
+	sp_decimal_fields(&d, b);
+	pos = !d.neg;
+	switch (d.kind) {
+	case SP_DECIMAL_NAN: memcpy(out, "NaN", 3); return out + 3;
+	case SP_DECIMAL_INF:
 		n = pos ? 8 : 9;
 		memcpy(out, &"-Infinity"[pos], n);
 		return out + n;
 	}
-	if ((dh >> 61 & 3) == 3) {
-		/* Implicit 0b100 prefix: always beyond 10^34, so zero. */
-		e = (int)(dh >> 47 & 0x3fff);
-		hi = lo = 0;
-	} else {
-		e = (int)(dh >> 49 & 0x3fff);
-		hi = dh & ((UINT64_C(1) << 49) - 1);
-	}
-	e -= 6176;
+	e = d.exp;
+	hi = (uint64_t)(d.coef >> 64);
+	lo = (uint64_t)d.coef;
 	if (hi == 0 && lo == 0 && e == 0) {
 		n = pos ? 1 : 2;
 		memcpy(out, &"-0"[pos], n);
@@ -1021,9 +1020,7 @@ put_value(struct sp_buf *b, const bson_value_t *v, unsigned flags)
 	case BSON_TYPE_DECIMAL128:
 		PUTLIT(b, "{\"$numberDecimal\":\"");
 		p = (char *)room(b, DECIMAL_BUFSZ);
-		commit(b,
-		    fmt_decimal128(p, v->value.v_decimal128.high,
-			v->value.v_decimal128.low));
+		commit(b, fmt_decimal128(p, &v->value.v_decimal128));
 		PUTLIT(b, "\"}");
 		break;
 	case BSON_TYPE_MAXKEY: PUTLIT(b, "{\"$maxKey\":1}"); break;

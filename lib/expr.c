@@ -81,12 +81,12 @@ static const struct expr_op core_ops[] = {
     {"$not", NULL, sp_expr_op_not, 1, 1, 0, 0},
     {"$or", NULL, sp_expr_op_or, 0, -1, 0, 0},
     {"$pow", NULL, sp_expr_op_pow, 2, 2, 0, 0},
-    {"$round", NULL, sp_expr_op_round, 1, 2, EXPR_DEC_HALF_EVEN, 0},
+    {"$round", NULL, sp_expr_op_round, 1, 2, SP_DECIMAL_HALF_EVEN, 0},
     {"$size", NULL, sp_expr_op_size, 1, 1, 0, 0},
     {"$sqrt", NULL, sp_expr_op_sqrt, 1, 1, 0, 0},
     {"$subtract", NULL, sp_expr_op_subtract, 2, 2, 0, 0},
     {"$switch", compile_switch, sp_expr_op_switch, 0, 0, 0, 0},
-    {"$trunc", NULL, sp_expr_op_round, 1, 2, EXPR_DEC_TRUNC, 0},
+    {"$trunc", NULL, sp_expr_op_round, 1, 2, SP_DECIMAL_TRUNC, 0},
     {"$type", NULL, sp_expr_op_type, 1, 1, 0, 0},
 };
 
@@ -206,7 +206,7 @@ sp_expr_type_name(bson_type_t t)
 bool
 sp_value_truthy(const bson_value_t *v)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 
 	switch (v->value_type) {
 	case BSON_TYPE_EOD:
@@ -219,8 +219,8 @@ sp_value_truthy(const bson_value_t *v)
 		/* NaN != 0, so NaN is true, as in MongoDB. */
 		return v->value.v_double != 0;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		return expr_dec_sign(&d) != 0;
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		return sp_decimal_sign(&d) != 0;
 	default: return true;
 	}
 }
@@ -450,6 +450,8 @@ sp_expr_node_free(struct enode *n)
 			free(n->keys[i].name);
 	free(n->keys);
 	free(n->slots);
+	if (n->priv_free != NULL)
+		n->priv_free(n->priv);
 	if (sp_expr_is_const(n))
 		bson_value_destroy(&n->cval);
 	free(n);

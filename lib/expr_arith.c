@@ -27,29 +27,29 @@ width(bson_type_t t)
 double
 sp_expr_num_double(const bson_value_t *v)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 
 	switch (v->value_type) {
 	case BSON_TYPE_INT32: return v->value.v_int32;
 	case BSON_TYPE_INT64: return (double)v->value.v_int64;
 	case BSON_TYPE_DOUBLE: return v->value.v_double;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		return expr_dec_to_double(&d);
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		return sp_decimal_to_double(&d);
 	default: return 0;
 	}
 }
 
 void
-sp_expr_num_dec(const bson_value_t *v, struct expr_dec *d)
+sp_expr_num_dec(const bson_value_t *v, struct sp_decimal *d)
 {
 	switch (v->value_type) {
-	case BSON_TYPE_INT32: expr_dec_from_int64(d, v->value.v_int32); break;
-	case BSON_TYPE_INT64: expr_dec_from_int64(d, v->value.v_int64); break;
+	case BSON_TYPE_INT32: sp_decimal_from_int64(d, v->value.v_int32); break;
+	case BSON_TYPE_INT64: sp_decimal_from_int64(d, v->value.v_int64); break;
 	case BSON_TYPE_DOUBLE:
-		expr_dec_from_double(d, v->value.v_double, 15);
+		sp_decimal_from_double(d, v->value.v_double, 15);
 		break;
-	default: expr_dec_unpack(d, &v->value.v_decimal128); break;
+	default: sp_decimal_unpack(d, &v->value.v_decimal128); break;
 	}
 }
 
@@ -64,12 +64,12 @@ num_long(const bson_value_t *v)
 static long double
 num_ldouble(const bson_value_t *v)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 
 	if (v->value_type != BSON_TYPE_DECIMAL128)
 		return sp_expr_num_double(v);
-	expr_dec_unpack(&d, &v->value.v_decimal128);
-	return expr_dec_to_ldouble(&d);
+	sp_decimal_unpack(&d, &v->value.v_decimal128);
+	return sp_decimal_to_ldouble(&d);
 }
 
 /* A double that llround can take and that a long can hold. */
@@ -84,7 +84,7 @@ double_fits_long(double d)
 struct addst {
 	int64_t l;
 	double d;
-	struct expr_dec x;
+	struct sp_decimal x;
 	int wide;
 	bool date;
 };
@@ -108,7 +108,7 @@ add_value(const struct addst *s, bson_value_t *out)
 static int
 add_to_date(struct addst *s, const bson_value_t *v, struct sp_error *err)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 	int64_t ms;
 
 	switch (v->value_type) {
@@ -120,8 +120,8 @@ add_to_date(struct addst *s, const bson_value_t *v, struct sp_error *err)
 		ms = llround(v->value.v_double);
 		break;
 	default:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_HALF_EVEN, &ms))
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		if (sp_decimal_to_int64(&d, SP_DECIMAL_HALF_EVEN, &ms))
 			return sp_error_set(err, "date overflow");
 		break;
 	}
@@ -134,7 +134,7 @@ static int
 add_one(struct addst *s, const bson_value_t *v, struct sp_error *err)
 {
 	bson_value_t val, cur;
-	struct expr_dec d;
+	struct sp_decimal d;
 	int old = s->wide;
 	int64_t l;
 
@@ -161,9 +161,9 @@ add_one(struct addst *s, const bson_value_t *v, struct sp_error *err)
 		if (s->wide == W_DOUBLE)
 			s->d = (double)s->l;
 		else if (s->wide == W_DEC && old == W_DOUBLE)
-			expr_dec_from_double(&s->x, s->d, 15);
+			sp_decimal_from_double(&s->x, s->d, 15);
 		else if (s->wide == W_DEC)
-			expr_dec_from_int64(&s->x, s->l);
+			sp_decimal_from_int64(&s->x, s->l);
 	}
 	switch (s->wide) {
 	case W_INT:
@@ -178,7 +178,7 @@ add_one(struct addst *s, const bson_value_t *v, struct sp_error *err)
 	case W_DOUBLE: s->d += sp_expr_num_double(&val); break;
 	default:
 		sp_expr_num_dec(&val, &d);
-		expr_dec_add(&s->x, &s->x, &d);
+		sp_decimal_add(&s->x, &s->x, &d);
 		break;
 	}
 	return 0;
@@ -218,7 +218,7 @@ subtract_from_date(const bson_value_t *l, const bson_value_t *r,
     struct ectx *cx, bson_value_t *out)
 {
 	int64_t ms = l->value.v_datetime, sub;
-	struct expr_dec d;
+	struct sp_decimal d;
 
 	switch (r->value_type) {
 	case BSON_TYPE_DATE_TIME:
@@ -234,8 +234,8 @@ subtract_from_date(const bson_value_t *l, const bson_value_t *r,
 		sub = llround(r->value.v_double);
 		break;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &r->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_HALF_EVEN, &sub))
+		sp_decimal_unpack(&d, &r->value.v_decimal128);
+		if (sp_decimal_to_int64(&d, SP_DECIMAL_HALF_EVEN, &sub))
 			return sp_error_set(cx->err, "date overflow");
 		break;
 	default:
@@ -252,7 +252,7 @@ int
 sp_expr_op_subtract(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t l, r;
-	struct expr_dec a, b, x;
+	struct sp_decimal a, b, x;
 	int64_t res;
 	int w;
 
@@ -266,7 +266,7 @@ sp_expr_op_subtract(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		case W_DEC:
 			sp_expr_num_dec(&l, &a);
 			sp_expr_num_dec(&r, &b);
-			expr_dec_sub(&x, &a, &b);
+			sp_decimal_sub(&x, &a, &b);
 			expr_set_dec(out, &x);
 			break;
 		case W_DOUBLE:
@@ -305,7 +305,7 @@ sp_expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	double dprod = 1;
 	int64_t lprod = 1;
-	struct expr_dec x, d;
+	struct sp_decimal x, d;
 	int i, wide = W_INT, old;
 	bson_value_t v;
 
@@ -326,11 +326,11 @@ sp_expr_op_multiply(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			wide = width(v.value_type);
 		if (wide == W_DEC) {
 			if (old == W_DOUBLE)
-				expr_dec_from_double(&x, dprod, 15);
+				sp_decimal_from_double(&x, dprod, 15);
 			else if (old != W_DEC)
-				expr_dec_from_int64(&x, lprod);
+				sp_decimal_from_int64(&x, lprod);
 			sp_expr_num_dec(&v, &d);
-			expr_dec_mul(&x, &x, &d);
+			sp_decimal_mul(&x, &x, &d);
 			continue;
 		}
 		/* The double product runs alongside the integer one, ready
@@ -355,7 +355,7 @@ int
 sp_expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t l, r;
-	struct expr_dec a, b, x;
+	struct sp_decimal a, b, x;
 	double den;
 
 	if (expr_eval(n->args[0], cx, &l) || expr_eval(n->args[1], cx, &r))
@@ -365,10 +365,10 @@ sp_expr_op_divide(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		    r.value_type == BSON_TYPE_DECIMAL128) {
 			sp_expr_num_dec(&l, &a);
 			sp_expr_num_dec(&r, &b);
-			if (expr_dec_sign(&b) == 0)
+			if (sp_decimal_sign(&b) == 0)
 				return sp_error_set(
 				    cx->err, "can't $divide by zero");
-			expr_dec_div(&x, &a, &b);
+			sp_decimal_div(&x, &a, &b);
 			expr_set_dec(out, &x);
 			return 0;
 		}
@@ -391,7 +391,7 @@ int
 sp_expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t l, r;
-	struct expr_dec a, b, x;
+	struct sp_decimal a, b, x;
 	int64_t ll, rl;
 	double rd;
 
@@ -402,10 +402,10 @@ sp_expr_op_mod(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		    r.value_type == BSON_TYPE_DECIMAL128) {
 			sp_expr_num_dec(&l, &a);
 			sp_expr_num_dec(&r, &b);
-			if (expr_dec_sign(&b) == 0)
+			if (sp_decimal_sign(&b) == 0)
 				return sp_error_set(
 				    cx->err, "can't $mod by zero");
-			expr_dec_mod(&x, &a, &b);
+			sp_decimal_mod(&x, &a, &b);
 			expr_set_dec(out, &x);
 			return 0;
 		}
@@ -464,7 +464,7 @@ int
 sp_expr_op_abs(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
-	struct expr_dec d;
+	struct sp_decimal d;
 	int rc;
 
 	if ((rc = unary_arg(n, cx, &v, out)) <= 0)
@@ -474,7 +474,7 @@ sp_expr_op_abs(const struct enode *n, struct ectx *cx, bson_value_t *out)
 		expr_set_double(out, fabs(v.value.v_double));
 		break;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v.value.v_decimal128);
+		sp_decimal_unpack(&d, &v.value.v_decimal128);
 		d.neg = false;
 		expr_set_dec(out, &d);
 		break;
@@ -497,7 +497,7 @@ static int
 ceil_floor(const struct enode *n, struct ectx *cx, bson_value_t *out, bool up)
 {
 	bson_value_t v;
-	struct expr_dec d, r;
+	struct sp_decimal d, r;
 	int rc;
 
 	if ((rc = unary_arg(n, cx, &v, out)) <= 0)
@@ -508,9 +508,9 @@ ceil_floor(const struct enode *n, struct ectx *cx, bson_value_t *out, bool up)
 		    out, up ? ceil(v.value.v_double) : floor(v.value.v_double));
 		break;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v.value.v_decimal128);
-		expr_dec_quantize(
-		    &r, &d, 0, up ? EXPR_DEC_CEIL : EXPR_DEC_FLOOR);
+		sp_decimal_unpack(&d, &v.value.v_decimal128);
+		sp_decimal_quantize(
+		    &r, &d, 0, up ? SP_DECIMAL_CEIL : SP_DECIMAL_FLOOR);
 		expr_set_dec(out, &r);
 		break;
 	default: *out = v; break;
@@ -534,13 +534,13 @@ int
 sp_expr_op_exp(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
-	struct expr_dec d;
+	struct sp_decimal d;
 	int rc;
 
 	if ((rc = unary_arg(n, cx, &v, out)) <= 0)
 		return rc;
 	if (v.value_type == BSON_TYPE_DECIMAL128) {
-		expr_dec_from_ldouble(&d, expl(num_ldouble(&v)));
+		sp_decimal_from_ldouble(&d, expl(num_ldouble(&v)));
 		expr_set_dec(out, &d);
 	} else {
 		expr_set_double(out, exp(sp_expr_num_double(&v)));
@@ -553,18 +553,19 @@ static int
 log_one(const struct enode *n, struct ectx *cx, bson_value_t *out, bool ten)
 {
 	bson_value_t v;
-	struct expr_dec d;
+	struct sp_decimal d;
 	double x;
 	int rc;
 
 	if ((rc = unary_arg(n, cx, &v, out)) <= 0)
 		return rc;
 	if (v.value_type == BSON_TYPE_DECIMAL128) {
-		expr_dec_unpack(&d, &v.value.v_decimal128);
-		if (expr_dec_sign(&d) == 1) {
-			long double x1 = expr_dec_to_ldouble(&d);
+		sp_decimal_unpack(&d, &v.value.v_decimal128);
+		if (sp_decimal_sign(&d) == 1) {
+			long double x1 = sp_decimal_to_ldouble(&d);
 
-			expr_dec_from_ldouble(&d, ten ? log10l(x1) : logl(x1));
+			sp_decimal_from_ldouble(
+			    &d, ten ? log10l(x1) : logl(x1));
 			expr_set_dec(out, &d);
 			return 0;
 		}
@@ -596,21 +597,21 @@ int
 sp_expr_op_sqrt(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t v;
-	struct expr_dec d;
+	struct sp_decimal d;
 	double x;
 	int rc;
 
 	if ((rc = unary_arg(n, cx, &v, out)) <= 0)
 		return rc;
 	if (v.value_type == BSON_TYPE_DECIMAL128) {
-		expr_dec_unpack(&d, &v.value.v_decimal128);
-		if (expr_dec_sign(&d) == -1)
+		sp_decimal_unpack(&d, &v.value.v_decimal128);
+		if (sp_decimal_sign(&d) == -1)
 			return sp_error_set(cx->err,
 			    "$sqrt's argument must be greater than or equal to "
 			    "0");
-		if (d.kind != EXPR_DEC_NAN)
-			expr_dec_from_ldouble(
-			    &d, sqrtl(expr_dec_to_ldouble(&d)));
+		if (d.kind != SP_DECIMAL_NAN)
+			sp_decimal_from_ldouble(
+			    &d, sqrtl(sp_decimal_to_ldouble(&d)));
 		expr_set_dec(out, &d);
 		return 0;
 	}
@@ -628,7 +629,7 @@ int
 sp_expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t a, b;
-	struct expr_dec da, db, one, r;
+	struct sp_decimal da, db, one, r;
 	double x, base;
 
 	if (expr_eval(n->args[0], cx, &a) || expr_eval(n->args[1], cx, &b))
@@ -649,13 +650,13 @@ sp_expr_op_log(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	    b.value_type == BSON_TYPE_DECIMAL128) {
 		sp_expr_num_dec(&a, &da);
 		sp_expr_num_dec(&b, &db);
-		expr_dec_from_int64(&one, 1);
-		expr_dec_sub(&r, &db, &one);
-		if (expr_dec_sign(&da) == 1 && expr_dec_sign(&db) == 1 &&
-		    expr_dec_sign(&r) != 0) {
-			expr_dec_from_ldouble(&r,
-			    logl(expr_dec_to_ldouble(&da)) /
-				logl(expr_dec_to_ldouble(&db)));
+		sp_decimal_from_int64(&one, 1);
+		sp_decimal_sub(&r, &db, &one);
+		if (sp_decimal_sign(&da) == 1 && sp_decimal_sign(&db) == 1 &&
+		    sp_decimal_sign(&r) != 0) {
+			sp_decimal_from_ldouble(&r,
+			    logl(sp_decimal_to_ldouble(&da)) /
+				logl(sp_decimal_to_ldouble(&db)));
 			expr_set_dec(out, &r);
 			return 0;
 		}
@@ -678,7 +679,7 @@ int
 sp_expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	bson_value_t b, e;
-	struct expr_dec db, de;
+	struct sp_decimal db, de;
 	double bd, ed;
 	int64_t bl, el, res = 1;
 	bool longs;
@@ -701,12 +702,13 @@ sp_expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	    e.value_type == BSON_TYPE_DECIMAL128) {
 		sp_expr_num_dec(&b, &db);
 		sp_expr_num_dec(&e, &de);
-		if (expr_dec_sign(&db) == 0 && expr_dec_sign(&de) == -1)
+		if (sp_decimal_sign(&db) == 0 && sp_decimal_sign(&de) == -1)
 			return sp_error_set(cx->err,
 			    "$pow cannot take a base of 0 and a negative "
 			    "exponent");
-		expr_dec_from_ldouble(&db,
-		    powl(expr_dec_to_ldouble(&db), expr_dec_to_ldouble(&de)));
+		sp_decimal_from_ldouble(&db,
+		    powl(sp_decimal_to_ldouble(&db),
+			sp_decimal_to_ldouble(&de)));
 		expr_set_dec(out, &db);
 		return 0;
 	}
@@ -753,7 +755,7 @@ sp_expr_op_pow(const struct enode *n, struct ectx *cx, bson_value_t *out)
 static bool
 integral32(const bson_value_t *v)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 	int64_t l;
 	double x;
 
@@ -765,18 +767,10 @@ integral32(const bson_value_t *v)
 	case BSON_TYPE_DOUBLE:
 		x = v->value.v_double;
 		return x >= INT32_MIN && x <= INT32_MAX && x == trunc(x);
-	case BSON_TYPE_DECIMAL128: {
-		struct expr_dec li, diff;
-
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_TRUNC, &l) ||
-		    l < INT32_MIN || l > INT32_MAX)
-			return false;
-		/* Exactly integral: nothing was truncated. */
-		expr_dec_from_int64(&li, l);
-		expr_dec_sub(&diff, &d, &li);
-		return expr_dec_sign(&diff) == 0;
-	}
+	case BSON_TYPE_DECIMAL128:
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		return sp_decimal_to_int64(&d, SP_DECIMAL_EXACT, &l) == 0 &&
+		    l >= INT32_MIN && l <= INT32_MAX;
 	default: return false;
 	}
 }
@@ -785,7 +779,7 @@ integral32(const bson_value_t *v)
 static int64_t
 coerce_long(const bson_value_t *v)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 	int64_t l = 0;
 	double x;
 
@@ -797,8 +791,8 @@ coerce_long(const bson_value_t *v)
 		return double_fits_long(x) ? (int64_t)x
 					   : (x < 0 ? INT64_MIN : INT64_MAX);
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		(void)expr_dec_to_int64(&d, EXPR_DEC_TRUNC, &l);
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		(void)sp_decimal_to_int64(&d, SP_DECIMAL_TRUNC, &l);
 		return l;
 	default: return num_long(v);
 	}
@@ -811,7 +805,7 @@ sp_expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
 {
 	const char *name = n->op->name;
 	bson_value_t v, p;
-	struct expr_dec d, r;
+	struct sp_decimal d, r;
 	int64_t prec = 0, l;
 
 	if (expr_eval(n->args[0], cx, &v))
@@ -849,22 +843,22 @@ sp_expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
 	}
 	switch (v.value_type) {
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v.value.v_decimal128);
-		if (d.kind == EXPR_DEC_INF) {
+		sp_decimal_unpack(&d, &v.value.v_decimal128);
+		if (d.kind == SP_DECIMAL_INF) {
 			*out = v;
 			return 0;
 		}
-		expr_dec_quantize(&r, &d, (int32_t)-prec, n->aux);
+		sp_decimal_quantize(&r, &d, (int32_t)-prec, n->aux);
 		expr_set_dec(out, &r);
 		return 0;
 	case BSON_TYPE_DOUBLE:
-		expr_dec_from_double(&d, v.value.v_double, 34);
-		if (d.kind == EXPR_DEC_INF) {
+		sp_decimal_from_double(&d, v.value.v_double, 34);
+		if (d.kind == SP_DECIMAL_INF) {
 			*out = v;
 			return 0;
 		}
-		expr_dec_quantize(&r, &d, (int32_t)-prec, n->aux);
-		expr_set_double(out, expr_dec_to_double(&r));
+		sp_decimal_quantize(&r, &d, (int32_t)-prec, n->aux);
+		expr_set_double(out, sp_decimal_to_double(&r));
 		return 0;
 	default:
 		if (prec >= 0) {
@@ -872,9 +866,9 @@ sp_expr_op_round(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			return 0;
 		}
 		l = num_long(&v);
-		expr_dec_from_int64(&d, l);
-		expr_dec_quantize(&r, &d, (int32_t)-prec, n->aux);
-		if (expr_dec_to_int64(&r, EXPR_DEC_HALF_EVEN, &l))
+		sp_decimal_from_int64(&d, l);
+		sp_decimal_quantize(&r, &d, (int32_t)-prec, n->aux);
+		if (sp_decimal_to_int64(&r, SP_DECIMAL_HALF_EVEN, &l))
 			return sp_error_set(cx->err,
 			    "invalid conversion from Decimal128 result in %s "
 			    "resulting from arguments: [%lld, %lld]",

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "expr_int.h"
 
@@ -89,7 +88,7 @@ make_array(
 static bool
 int32_exact(const bson_value_t *v, int32_t *out)
 {
-	struct expr_dec d, li, diff;
+	struct sp_decimal d;
 	int64_t l;
 	double x;
 
@@ -103,13 +102,8 @@ int32_exact(const bson_value_t *v, int32_t *out)
 		l = (int64_t)x;
 		break;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_TRUNC, &l))
-			return false;
-		/* Exactly integral: nothing was truncated. */
-		expr_dec_from_int64(&li, l);
-		expr_dec_sub(&diff, &d, &li);
-		if (expr_dec_sign(&diff) != 0)
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		if (sp_decimal_to_int64(&d, SP_DECIMAL_EXACT, &l))
 			return false;
 		break;
 	default: return false;
@@ -124,7 +118,7 @@ int32_exact(const bson_value_t *v, int32_t *out)
 static bool
 int64_exact(const bson_value_t *v, int64_t *out)
 {
-	struct expr_dec d, li, diff;
+	struct sp_decimal d;
 	double x;
 
 	switch (v->value_type) {
@@ -137,147 +131,19 @@ int64_exact(const bson_value_t *v, int64_t *out)
 		*out = (int64_t)x;
 		return true;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_TRUNC, out))
-			return false;
-		expr_dec_from_int64(&li, *out);
-		expr_dec_sub(&diff, &d, &li);
-		return expr_dec_sign(&diff) == 0;
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		return sp_decimal_to_int64(&d, SP_DECIMAL_EXACT, out) == 0;
 	default: return false;
 	}
 }
 
 /* ------------------------------------------- values in error messages */
 
-static void vstr(struct sp_buf *b, const bson_value_t *v);
-
-/* Document::toString: {a: 1, b: "x"}. */
-static void
-doc_str(struct sp_buf *b, const bson_value_t *v)
-{
-	bson_iter_t it;
-	const char *sep = "{";
-
-	if (!bson_iter_init_from_data(
-		&it, v->value.v_doc.data, v->value.v_doc.data_len) ||
-	    v->value.v_doc.data_len <= 5) {
-		sp_buf_puts(b, "{}");
-		return;
-	}
-	while (bson_iter_next(&it)) {
-		sp_buf_puts(b, sep);
-		sp_buf_append(b, bson_iter_key(&it), bson_iter_key_len(&it));
-		sp_buf_puts(b, ": ");
-		vstr(b, bson_iter_value(&it));
-		sep = ", ";
-	}
-	sp_buf_putc(b, '}');
-}
-
-static void
-date_str(struct sp_buf *b, int64_t ms)
-{
-	int64_t secs = ms / 1000, rem = ms % 1000;
-	time_t t;
-	struct tm tm;
-
-	if (rem < 0) {
-		rem += 1000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL) {
-		sp_buf_puts(b, "illegal date");
-		return;
-	}
-	sp_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)rem);
-}
-
 /* Value::toString (the server's operator<< for Value). */
 static void
 vstr(struct sp_buf *b, const bson_value_t *v)
 {
-	char dec[BSON_DECIMAL128_STRING];
-	bson_iter_t it;
-	const char *sep = "";
-	uint32_t i;
-
-	switch (v->value_type) {
-	case BSON_TYPE_EOD: sp_buf_puts(b, "MISSING"); break;
-	case BSON_TYPE_MINKEY: sp_buf_puts(b, "MinKey"); break;
-	case BSON_TYPE_MAXKEY: sp_buf_puts(b, "MaxKey"); break;
-	case BSON_TYPE_NULL: sp_buf_puts(b, "null"); break;
-	case BSON_TYPE_UNDEFINED: sp_buf_puts(b, "undefined"); break;
-	case BSON_TYPE_BOOL:
-		sp_buf_puts(b, v->value.v_bool ? "true" : "false");
-		break;
-	case BSON_TYPE_INT32: sp_buf_printf(b, "%d", v->value.v_int32); break;
-	case BSON_TYPE_INT64:
-		sp_buf_printf(b, "%lld", (long long)v->value.v_int64);
-		break;
-	case BSON_TYPE_DOUBLE:
-		/* std::ostream's default: six significant digits. */
-		sp_buf_printf(b, "%g", v->value.v_double);
-		break;
-	case BSON_TYPE_DECIMAL128:
-		bson_decimal128_to_string(&v->value.v_decimal128, dec);
-		sp_buf_puts(b, dec);
-		break;
-	case BSON_TYPE_UTF8:
-		sp_buf_putc(b, '"');
-		sp_buf_append(b, v->value.v_utf8.str, v->value.v_utf8.len);
-		sp_buf_putc(b, '"');
-		break;
-	case BSON_TYPE_SYMBOL:
-		sp_buf_puts(b, "Symbol(\"");
-		sp_buf_append(
-		    b, v->value.v_symbol.symbol, v->value.v_symbol.len);
-		sp_buf_puts(b, "\")");
-		break;
-	case BSON_TYPE_CODE:
-		sp_buf_puts(b, "Code(\"");
-		sp_buf_append(
-		    b, v->value.v_code.code, v->value.v_code.code_len);
-		sp_buf_puts(b, "\")");
-		break;
-	case BSON_TYPE_OID:
-		for (i = 0; i < 12; i++)
-			sp_buf_printf(b, "%02x", v->value.v_oid.bytes[i]);
-		break;
-	case BSON_TYPE_REGEX:
-		sp_buf_printf(b, "/%s/%s", v->value.v_regex.regex,
-		    v->value.v_regex.options);
-		break;
-	case BSON_TYPE_DATE_TIME: date_str(b, v->value.v_datetime); break;
-	case BSON_TYPE_TIMESTAMP:
-		sp_buf_printf(b, "Timestamp(%u, %u)",
-		    v->value.v_timestamp.timestamp,
-		    v->value.v_timestamp.increment);
-		break;
-	case BSON_TYPE_DOCUMENT: doc_str(b, v); break;
-	case BSON_TYPE_ARRAY:
-		sp_buf_putc(b, '[');
-		if (bson_iter_init_from_data(
-			&it, v->value.v_doc.data, v->value.v_doc.data_len)) {
-			while (bson_iter_next(&it)) {
-				sp_buf_puts(b, sep);
-				vstr(b, bson_iter_value(&it));
-				sep = ", ";
-			}
-		}
-		sp_buf_putc(b, ']');
-		break;
-	case BSON_TYPE_BINARY:
-		sp_buf_printf(
-		    b, "BinData(%d, \"", (int)v->value.v_binary.subtype);
-		for (i = 0; i < v->value.v_binary.data_len; i++)
-			sp_buf_printf(b, "%02X", v->value.v_binary.data[i]);
-		sp_buf_puts(b, "\")");
-		break;
-	default: sp_buf_puts(b, sp_expr_type_name(v->value_type)); break;
-	}
+	sp_expr_value_string(b, v, EXPR_TEXT_ANY_YEAR | EXPR_TEXT_RARE_NAMES);
 }
 
 /* BSONElement::toString with its field name, for "found $firstN: 5". */

@@ -30,9 +30,6 @@
  * a record only pays for the conversion itself.
  */
 
-/* Also called by expr_obj.c ($mergeObjects' error message). */
-void sp_expr_value_string(struct sp_buf *b, const bson_value_t *v);
-
 #define CONV_FAIL (-1) /* ConversionFailure: onError applies */
 #define CONV_HARD (-2) /* any other error */
 
@@ -120,7 +117,7 @@ set_bin(struct ectx *cx, bson_value_t *out, const void *p, size_t n, int st)
 static bool
 value_int32(const bson_value_t *v, int32_t *out)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 	int64_t i;
 	double x;
 
@@ -134,22 +131,9 @@ value_int32(const bson_value_t *v, int32_t *out)
 		i = (int64_t)x;
 		break;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_TRUNC, &i) < 0)
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		if (sp_decimal_to_int64(&d, SP_DECIMAL_EXACT, &i) < 0)
 			return false;
-		/* Whole only if the truncated digits were all zero; a
-		 * coefficient below 10^34 cannot fill 39 of them. */
-		if (d.exp < 0 && d.coef != 0) {
-			unsigned __int128 p = 1;
-			int k;
-
-			if (d.exp < -38)
-				return false;
-			for (k = 0; k < -d.exp; k++)
-				p *= 10;
-			if (d.coef % p != 0)
-				return false;
-		}
 		break;
 	default: return false;
 	}
@@ -159,8 +143,8 @@ value_int32(const bson_value_t *v, int32_t *out)
 	return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back
- * (Howard Hinnant's algorithms). */
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * algorithm). */
 static int64_t
 days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -173,44 +157,6 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-/* "1970-01-01T00:00:00.000Z"; returns the year so callers can check it. */
-static int64_t
-format_date(char *buf, size_t size, int64_t ms)
-{
-	int64_t days, rem, y;
-	unsigned mo, d;
-
-	days = ms / 86400000;
-	rem = ms % 86400000;
-	if (rem < 0) {
-		rem += 86400000;
-		days--;
-	}
-	civil_from_days(days, &y, &mo, &d);
-	snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	    (long long)y, mo, d, (unsigned)(rem / 3600000),
-	    (unsigned)(rem / 60000 % 60), (unsigned)(rem / 1000 % 60),
-	    (unsigned)(rem % 1000));
-	return y;
 }
 
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -229,135 +175,11 @@ put_hex(struct sp_buf *b, const uint8_t *p, size_t n, const char *digits)
 	b->len += 2 * n;
 }
 
-static void
-put_decimal(struct sp_buf *b, const bson_decimal128_t *d)
-{
-	char buf[BSON_DECIMAL128_STRING];
-
-	/* libbson writes the IEEE to-scientific-string form that MongoDB's
-	 * Decimal128::toString writes ("1.3E+37", "0.0000", "NaN"). */
-	bson_decimal128_to_string(d, buf);
-	sp_buf_puts(b, buf);
-}
-
-/* MongoDB's Value::operator<< (Value::toString), used in error messages. */
-void
-sp_expr_value_string(struct sp_buf *b, const bson_value_t *v)
-{
-	char buf[64];
-	bson_iter_t it;
-	bool first = true;
-	double x;
-
-	switch (v->value_type) {
-	case BSON_TYPE_EOD: sp_buf_puts(b, "MISSING"); break;
-	case BSON_TYPE_DOUBLE:
-		/* std::ostream's default: %g, but "inf" and "nan". */
-		x = v->value.v_double;
-		if (isnan(x))
-			sp_buf_puts(b, "nan");
-		else if (isinf(x))
-			sp_buf_puts(b, x < 0 ? "-inf" : "inf");
-		else
-			sp_buf_printf(b, "%g", x);
-		break;
-	case BSON_TYPE_UTF8:
-		sp_buf_putc(b, '"');
-		sp_buf_append(b, v->value.v_utf8.str, v->value.v_utf8.len);
-		sp_buf_putc(b, '"');
-		break;
-	case BSON_TYPE_DOCUMENT:
-	case BSON_TYPE_ARRAY:
-		sp_buf_putc(b, v->value_type == BSON_TYPE_ARRAY ? '[' : '{');
-		if (bson_iter_init_from_data(
-			&it, v->value.v_doc.data, v->value.v_doc.data_len)) {
-			while (bson_iter_next(&it)) {
-				if (!first)
-					sp_buf_puts(b, ", ");
-				first = false;
-				if (v->value_type == BSON_TYPE_DOCUMENT) {
-					sp_buf_append(b, bson_iter_key(&it),
-					    bson_iter_key_len(&it));
-					sp_buf_puts(b, ": ");
-				}
-				sp_expr_value_string(b, bson_iter_value(&it));
-			}
-		}
-		sp_buf_putc(b, v->value_type == BSON_TYPE_ARRAY ? ']' : '}');
-		break;
-	case BSON_TYPE_BINARY:
-		sp_buf_printf(
-		    b, "BinData(%d, ", (int)v->value.v_binary.subtype);
-		put_hex(b, v->value.v_binary.data, v->value.v_binary.data_len,
-		    hex_upper);
-		sp_buf_putc(b, ')');
-		break;
-	case BSON_TYPE_UNDEFINED: sp_buf_puts(b, "undefined"); break;
-	case BSON_TYPE_OID:
-		put_hex(b, v->value.v_oid.bytes, 12, hex_lower);
-		break;
-	case BSON_TYPE_BOOL:
-		sp_buf_puts(b, v->value.v_bool ? "true" : "false");
-		break;
-	case BSON_TYPE_DATE_TIME:
-		format_date(buf, sizeof(buf), v->value.v_datetime);
-		sp_buf_puts(b, buf);
-		break;
-	case BSON_TYPE_NULL: sp_buf_puts(b, "null"); break;
-	case BSON_TYPE_REGEX:
-		sp_buf_printf(b, "/%s/%s", v->value.v_regex.regex,
-		    v->value.v_regex.options);
-		break;
-	case BSON_TYPE_DBPOINTER:
-		sp_buf_printf(
-		    b, "DBRef(\"%s\", ", v->value.v_dbpointer.collection);
-		put_hex(b, v->value.v_dbpointer.oid.bytes, 12, hex_lower);
-		sp_buf_putc(b, ')');
-		break;
-	case BSON_TYPE_CODE:
-		sp_buf_puts(b, "javascript: ");
-		sp_buf_append(
-		    b, v->value.v_code.code, v->value.v_code.code_len);
-		break;
-	case BSON_TYPE_SYMBOL:
-		sp_buf_puts(b, "Symbol(\"");
-		sp_buf_append(
-		    b, v->value.v_symbol.symbol, v->value.v_symbol.len);
-		sp_buf_puts(b, "\")");
-		break;
-	case BSON_TYPE_CODEWSCOPE:
-		sp_buf_puts(b, "javascript: ");
-		sp_buf_append(b, v->value.v_codewscope.code,
-		    v->value.v_codewscope.code_len);
-		break;
-	case BSON_TYPE_INT32: sp_buf_printf(b, "%d", v->value.v_int32); break;
-	case BSON_TYPE_TIMESTAMP:
-		sp_buf_printf(b, "Timestamp(%u, %u)",
-		    v->value.v_timestamp.timestamp,
-		    v->value.v_timestamp.increment);
-		break;
-	case BSON_TYPE_INT64:
-		sp_buf_printf(b, "%lld", (long long)v->value.v_int64);
-		break;
-	case BSON_TYPE_DECIMAL128:
-		put_decimal(b, &v->value.v_decimal128);
-		break;
-	case BSON_TYPE_MINKEY: sp_buf_puts(b, "MinKey"); break;
-	case BSON_TYPE_MAXKEY: sp_buf_puts(b, "MaxKey"); break;
-	}
-}
-
 /* The rendering as a C string for a message (truncated to fit one). */
 static const char *
 repr(const bson_value_t *v, char *buf, size_t size)
 {
-	struct sp_buf b;
-
-	sp_buf_init(&b);
-	sp_expr_value_string(&b, v);
-	snprintf(buf, size, "%s", sp_buf_cstr(&b));
-	sp_buf_release(&b);
-	return buf;
+	return sp_expr_value_cstr(buf, size, v, EXPR_TEXT_CONV);
 }
 
 /* ---------------------------------------------------- argument parsing */
@@ -598,14 +420,14 @@ decimal_to_int(
     struct ectx *cx, const bson_value_t *v, bool to_int, int64_t *out)
 {
 	char buf[BSON_DECIMAL128_STRING];
-	struct expr_dec d;
+	struct sp_decimal d;
 
-	expr_dec_unpack(&d, &v->value.v_decimal128);
-	if (d.kind == EXPR_DEC_NAN)
+	sp_decimal_unpack(&d, &v->value.v_decimal128);
+	if (d.kind == SP_DECIMAL_NAN)
 		return double_to_int(cx, NAN, to_int, out);
-	if (d.kind == EXPR_DEC_INF)
+	if (d.kind == SP_DECIMAL_INF)
 		return double_to_int(cx, INFINITY, to_int, out);
-	if (expr_dec_to_int64(&d, EXPR_DEC_TRUNC, out) < 0 ||
+	if (sp_decimal_to_int64(&d, SP_DECIMAL_TRUNC, out) < 0 ||
 	    (to_int && (*out < INT32_MIN || *out > INT32_MAX))) {
 		bson_decimal128_to_string(&v->value.v_decimal128, buf);
 		return overflow(cx, buf);
@@ -670,18 +492,6 @@ parse_double(struct ectx *cx, const char *s, uint32_t n, double *out)
 	return NULL;
 }
 
-static int
-ndigits(unsigned __int128 v)
-{
-	int n = 0;
-
-	while (v != 0) {
-		v /= 10;
-		n++;
-	}
-	return n;
-}
-
 static bool
 prefix_ci(const char *s, uint32_t n, const char *word)
 {
@@ -693,133 +503,6 @@ prefix_ci(const char *s, uint32_t n, const char *word)
 		if ((s[i] | 0x20) != word[i])
 			return false;
 	return true;
-}
-
-#define DEC_KEEP 40 /* digits kept; later ones only matter as "nonzero" */
-
-/*
- * Decimal128(string) as NumberParser calls it: Intel's bid128_from_string
- * rounding half to even on the longest prefix that is a number (digits
- * with a point, an exponent; or inf, infinity, nan), with MongoDB's
- * reasons for what does not fit.
- */
-static const char *
-parse_decimal(const char *s, uint32_t n, bson_decimal128_t *out)
-{
-	uint8_t dig[DEC_KEEP];
-	struct expr_dec d;
-	unsigned __int128 coef = 0, lim;
-	int64_t e = 0, x = 0;
-	uint32_t i = 0, j, used;
-	int nd = 0, k, rd, t;
-	bool neg = false, sticky = false, seen = false, point = false, st;
-	bool inexact = false;
-
-	if (n == 0)
-		return "Empty string";
-	if (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-';
-		i = 1;
-	}
-	d.neg = neg;
-	if (prefix_ci(s + i, n - i, "inf") || prefix_ci(s + i, n - i, "nan")) {
-		d.kind = (s[i] | 0x20) == 'n' ? EXPR_DEC_NAN : EXPR_DEC_INF;
-		used = i + (prefix_ci(s + i, n - i, "infinity") ? 8 : 3);
-		if (used != n)
-			return "Did not consume whole string.";
-		expr_dec_pack(out, &d);
-		/* expr_dec_pack has no signed NaN; "-nan" keeps its sign. */
-		if (neg)
-			out->high |= 1ull << 63;
-		return NULL;
-	}
-	for (j = i; j < n; j++) {
-		if (s[j] == '.' && !point) {
-			point = true;
-			continue;
-		}
-		if (s[j] < '0' || s[j] > '9')
-			break;
-		seen = true;
-		if (nd == 0 && s[j] == '0') {
-			/* leading zero */
-		} else if (nd < DEC_KEEP) {
-			dig[nd++] = (uint8_t)(s[j] - '0');
-		} else {
-			sticky |= s[j] != '0';
-			e++;
-		}
-		if (point)
-			e--;
-	}
-	if (!seen)
-		return "Failed to parse string to decimal";
-	used = j;
-	if (j < n && (s[j] == 'e' || s[j] == 'E')) {
-		uint32_t q = j + 1;
-		bool eneg = false;
-
-		if (q < n && (s[q] == '+' || s[q] == '-'))
-			eneg = s[q++] == '-';
-		if (q < n && s[q] >= '0' && s[q] <= '9') {
-			for (; q < n && s[q] >= '0' && s[q] <= '9'; q++)
-				if (x < 1000000000)
-					x = x * 10 + (s[q] - '0');
-			e += eneg ? -x : x;
-			used = q;
-		}
-	}
-	d.kind = EXPR_DEC_FINITE;
-	if (nd == 0) {
-		/* Zero keeps its exponent, clamped without any flag. */
-		d.coef = 0;
-		d.exp = (int32_t)(e < -6176 ? -6176 : e > 6111 ? 6111 : e);
-		goto done;
-	}
-	/* Drop digits past 34, and below the smallest exponent. */
-	k = 0;
-	if (nd > 34)
-		k = nd - 34;
-	if (e + k < -6176)
-		k = (int)(-6176 - e);
-	if (k == 0) {
-		for (t = 0; t < nd; t++)
-			coef = coef * 10 + dig[t];
-	} else {
-		for (t = 0; t < nd - k; t++)
-			coef = coef * 10 + dig[t];
-		rd = k <= nd ? dig[nd - k] : 0;
-		st = sticky || k > nd;
-		for (t = nd - k + 1 > 0 ? nd - k + 1 : 0; t < nd; t++)
-			st |= dig[t] != 0;
-		inexact = rd != 0 || st;
-		if (rd > 5 || (rd == 5 && (st || (coef & 1))))
-			coef++;
-		e += k;
-		lim = 1;
-		for (t = 0; t < 34; t++)
-			lim *= 10;
-		if (coef == lim) {
-			coef /= 10;
-			e++;
-		}
-	}
-	if (inexact && (coef == 0 || e + ndigits(coef) - 1 < -6143))
-		return "Conversion from string to decimal would underflow";
-	if (e > 6111) {
-		if (coef != 0 && ndigits(coef) + (e - 6111) > 34)
-			return "Conversion from string to decimal would "
-			       "overflow";
-		for (; e > 6111; e--)
-			coef *= 10;
-	}
-	d.coef = coef;
-	d.exp = (int32_t)e;
-done:
-	if (used != n)
-		return "Did not consume whole string.";
-	expr_dec_pack(out, &d);
-	return NULL;
 }
 
 /* parseStringToNumber: every target rejects "0x" first (strtod would
@@ -853,7 +536,7 @@ string_to_number(
 		break;
 	default:
 		out->value_type = BSON_TYPE_DECIMAL128;
-		why = parse_decimal(s, n, &out->value.v_decimal128);
+		why = sp_decimal_parse(s, n, &out->value.v_decimal128);
 		break;
 	}
 	if (why != NULL)
@@ -1380,7 +1063,7 @@ to_double(struct ectx *cx, const bson_value_t *v, const struct conv *c,
     bson_value_t *out)
 {
 	char buf[BSON_DECIMAL128_STRING];
-	struct expr_dec d;
+	struct sp_decimal d;
 	double x;
 
 	switch (v->value_type) {
@@ -1397,9 +1080,9 @@ to_double(struct ectx *cx, const bson_value_t *v, const struct conv *c,
 		return 0;
 	case BSON_TYPE_DECIMAL128:
 		/* Inexact is fine; overflow and underflow are not. */
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		x = expr_dec_to_double(&d);
-		if (d.kind == EXPR_DEC_FINITE && d.coef != 0 &&
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		x = sp_decimal_to_double(&d);
+		if (d.kind == SP_DECIMAL_FINITE && d.coef != 0 &&
 		    (isinf(x) || fabs(x) < DBL_MIN)) {
 			bson_decimal128_to_string(&v->value.v_decimal128, buf);
 			return overflow(cx, buf);
@@ -1441,7 +1124,7 @@ to_string(struct ectx *cx, const bson_value_t *v, const struct conv *c,
 	case BSON_TYPE_OID:
 	case BSON_TYPE_DECIMAL128:
 		sp_buf_init(&b);
-		sp_expr_value_string(&b, v);
+		sp_expr_value_string(&b, v, EXPR_TEXT_CONV);
 		set_str(cx, out, (const char *)b.data, b.len);
 		sp_buf_release(&b);
 		return 0;
@@ -1449,7 +1132,7 @@ to_string(struct ectx *cx, const bson_value_t *v, const struct conv *c,
 		expr_set_cstr(out, v->value.v_bool ? "true" : "false");
 		return 0;
 	case BSON_TYPE_DATE_TIME:
-		y = format_date(buf, sizeof(buf), v->value.v_datetime);
+		y = sp_expr_iso_date(buf, sizeof(buf), v->value.v_datetime);
 		if (y < 0 || y > 9999)
 			return conv_err(cx, CONV_HARD,
 			    "Could not convert date to string: date component "
@@ -1594,22 +1277,26 @@ to_integer(struct ectx *cx, const bson_value_t *v, const struct conv *c,
 static int
 to_decimal(struct ectx *cx, const bson_value_t *v, bson_value_t *out)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 
 	switch (v->value_type) {
 	case BSON_TYPE_DOUBLE:
 		/* coerceToDecimal: 15 significant digits, so 0.1 becomes
 		 * 0.100000000000000. */
-		expr_dec_from_double(&d, v->value.v_double, 15);
+		sp_decimal_from_double(&d, v->value.v_double, 15);
 		break;
 	case BSON_TYPE_UTF8:
 		return string_to_number(cx, v, BSON_TYPE_DECIMAL128, out);
-	case BSON_TYPE_BOOL: expr_dec_from_int64(&d, v->value.v_bool); break;
+	case BSON_TYPE_BOOL: sp_decimal_from_int64(&d, v->value.v_bool); break;
 	case BSON_TYPE_DATE_TIME:
-		expr_dec_from_int64(&d, v->value.v_datetime);
+		sp_decimal_from_int64(&d, v->value.v_datetime);
 		break;
-	case BSON_TYPE_INT32: expr_dec_from_int64(&d, v->value.v_int32); break;
-	case BSON_TYPE_INT64: expr_dec_from_int64(&d, v->value.v_int64); break;
+	case BSON_TYPE_INT32:
+		sp_decimal_from_int64(&d, v->value.v_int32);
+		break;
+	case BSON_TYPE_INT64:
+		sp_decimal_from_int64(&d, v->value.v_int64);
+		break;
 	case BSON_TYPE_DECIMAL128: *out = *v; return 0;
 	default: return unsupported(cx, v->value_type, BSON_TYPE_DECIMAL128);
 	}

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "decimal_int.h"
 #include "sp.h"
 
 /*
@@ -60,6 +61,10 @@ struct enode {
 	struct expr_path *path;
 	struct expr_path *keys; /* object expressions: one key per arg */
 	int *slots; /* $let: the slot of each variable */
+	/* What an operator keeps for itself (a compiled regex...): when
+	 * priv_free is set, sp_expr_node_free calls it with priv. */
+	void *priv;
+	void (*priv_free)(void *);
 };
 
 /* Evaluation state: variable slots ($$ROOT is slot 0, $$CURRENT slot 1). */
@@ -121,7 +126,7 @@ int sp_expr_compile_value(
 int sp_expr_compile_nary(struct expr_comp *c, const struct expr_op *op,
     const bson_value_t *arg, bool check, struct enode **out);
 /* A new node evaluated by eval (free with sp_expr_node_free, which frees
- * its arguments too). */
+ * its arguments and its priv too). */
 struct enode *sp_expr_node_new(expr_eval_fn eval);
 void sp_expr_node_free(struct enode *n);
 /* Appends arg to n's arguments; n owns it from then on. */
@@ -229,6 +234,40 @@ expr_is_number(const bson_value_t *v)
 /* MongoDB's typeName(): "double", "string", ..., "missing" for EOD. */
 const char *sp_expr_type_name(bson_type_t t);
 
+/* ------------------------------------------- values in error messages */
+
+/*
+ * expr_value.c: a value as MongoDB's Value::toString (operator<< in
+ * value.cpp) writes it into a message: strings in double quotes, doubles
+ * as "%g", {k: v}, [a, b], dates in ISO form ("illegal date" outside
+ * years 0-9999), BinData(0, "0A0B"), "MISSING" for missing. The flags keep
+ * the renderings that some operators' messages were written against:
+ */
+#define EXPR_TEXT_BINDATA_BARE 0x01u /* BinData(0, 0A0B): $convert's */
+#define EXPR_TEXT_CODE_JS 0x02u /* code as "javascript: <code>" */
+#define EXPR_TEXT_ANY_YEAR 0x04u /* every date in ISO form */
+#define EXPR_TEXT_NAN_BARE 0x08u /* NaN as "nan" whatever its sign */
+#define EXPR_TEXT_DEPTH 0x10u /* "..." for what is nested over 20 deep */
+#define EXPR_TEXT_RARE_NAMES 0x20u /* dbPointer, CodeWScope: type names */
+/* $convert's and $mergeObjects' messages: BinData unquoted, as MongoDB's
+ * convert tests show; code, dates and NaN as they always wrote them. */
+#define EXPR_TEXT_CONV                                                         \
+	(EXPR_TEXT_BINDATA_BARE | EXPR_TEXT_CODE_JS | EXPR_TEXT_ANY_YEAR |     \
+	    EXPR_TEXT_NAN_BARE)
+/* The most a value adds (a message holds no more): the rest is dropped. */
+#define EXPR_TEXT_MAX (sizeof(((struct sp_error *)0)->msg) - 1)
+
+/* Appends v's rendering (EXPR_TEXT_* flags) to b. */
+void sp_expr_value_string(
+    struct sp_buf *b, const bson_value_t *v, unsigned flags);
+/* The same into buf (size bytes, truncated, NUL-terminated); returns buf. */
+const char *sp_expr_value_cstr(
+    char *buf, size_t size, const bson_value_t *v, unsigned flags);
+/* "1970-01-01T00:00:00.000Z": ms since the epoch in UTC, any year
+ * (proleptic Gregorian); returns the year, for callers that refuse those
+ * outside 0-9999. */
+int64_t sp_expr_iso_date(char *buf, size_t size, int64_t ms);
+
 /* --------------------------------------------- BSON building in the arena */
 
 /*
@@ -257,64 +296,42 @@ int sp_expr_buf_finish(struct expr_buf *b, bson_type_t t, bson_value_t *out);
 /* ---------------------------------------------------------- decimal128 */
 
 /*
- * IEEE 754-2008 decimal128 (what MongoDB's Decimal128 wraps), unpacked.
- * coef < 10^34; the value is (-1)^neg * coef * 10^exp.
+ * decimal.c owns decimal128 (decimal_int.h). The names it had when it was
+ * expr_dec.c, for expr_date.c until that moves over:
  */
-enum { EXPR_DEC_FINITE, EXPR_DEC_INF, EXPR_DEC_NAN };
-enum {
-	EXPR_DEC_HALF_EVEN, /* the IEEE default */
-	EXPR_DEC_TRUNC, /* toward zero */
-	EXPR_DEC_CEIL, /* toward +infinity */
-	EXPR_DEC_FLOOR /* toward -infinity */
-};
-
-struct expr_dec {
-	unsigned __int128 coef;
-	int32_t exp;
-	uint8_t kind;
-	bool neg;
-};
-
-void expr_dec_unpack(struct expr_dec *d, const bson_decimal128_t *b);
-void expr_dec_pack(bson_decimal128_t *b, const struct expr_dec *d);
-void expr_dec_from_int64(struct expr_dec *d, int64_t v);
-/* As MongoDB's Decimal128(double): rounded to 15 significant digits
- * (digits == 15, the default for coerceToDecimal) or to 34. */
-void expr_dec_from_double(struct expr_dec *d, double v, int digits);
-/* Nearest decimal with at most 19 significant digits (long double math). */
-void expr_dec_from_ldouble(struct expr_dec *d, long double v);
-double expr_dec_to_double(const struct expr_dec *d);
-long double expr_dec_to_ldouble(const struct expr_dec *d);
-/* Rounds to an integer with mode; -1 for NaN, infinity or out of range. */
-int expr_dec_to_int64(const struct expr_dec *d, int mode, int64_t *out);
-/* -1, 0, 1 for negative, zero, positive; 2 for NaN. */
-int expr_dec_sign(const struct expr_dec *d);
-
-void expr_dec_add(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
-void expr_dec_sub(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
-void expr_dec_mul(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
-void expr_dec_div(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
-/* Remainder with the sign of a (C fmod, IEEE bid128_fmod). */
-void expr_dec_mod(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b);
-/* The value rounded (mode) to exponent exp; NaN if it needs more than 34
- * digits or a is infinite (IEEE quantize). */
-void expr_dec_quantize(
-    struct expr_dec *r, const struct expr_dec *a, int32_t exp, int mode);
+#define expr_dec sp_decimal
+#define EXPR_DEC_FINITE SP_DECIMAL_FINITE
+#define EXPR_DEC_INF SP_DECIMAL_INF
+#define EXPR_DEC_NAN SP_DECIMAL_NAN
+#define EXPR_DEC_HALF_EVEN SP_DECIMAL_HALF_EVEN
+#define EXPR_DEC_TRUNC SP_DECIMAL_TRUNC
+#define EXPR_DEC_CEIL SP_DECIMAL_CEIL
+#define EXPR_DEC_FLOOR SP_DECIMAL_FLOOR
+#define expr_dec_unpack sp_decimal_unpack
+#define expr_dec_pack sp_decimal_pack
+#define expr_dec_from_int64 sp_decimal_from_int64
+#define expr_dec_from_double sp_decimal_from_double
+#define expr_dec_from_ldouble sp_decimal_from_ldouble
+#define expr_dec_to_double sp_decimal_to_double
+#define expr_dec_to_ldouble sp_decimal_to_ldouble
+#define expr_dec_to_int64 sp_decimal_to_int64
+#define expr_dec_sign sp_decimal_sign
+#define expr_dec_add sp_decimal_add
+#define expr_dec_sub sp_decimal_sub
+#define expr_dec_mul sp_decimal_mul
+#define expr_dec_div sp_decimal_div
+#define expr_dec_mod sp_decimal_mod
+#define expr_dec_quantize sp_decimal_quantize
 
 /* Numeric value helpers (v must be a number). */
 double sp_expr_num_double(const bson_value_t *v);
-void sp_expr_num_dec(const bson_value_t *v, struct expr_dec *d);
+void sp_expr_num_dec(const bson_value_t *v, struct sp_decimal *d);
 
 static inline void
-expr_set_dec(bson_value_t *v, const struct expr_dec *d)
+expr_set_dec(bson_value_t *v, const struct sp_decimal *d)
 {
 	v->value_type = BSON_TYPE_DECIMAL128;
-	expr_dec_pack(&v->value.v_decimal128, d);
+	sp_decimal_pack(&v->value.v_decimal128, d);
 }
 
 /* ------------------------------------------------ operator functions */

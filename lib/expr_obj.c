@@ -8,9 +8,6 @@
 
 #include "expr_int.h"
 
-/* expr_conv.c: MongoDB's Value::toString, for error messages. */
-void sp_expr_value_string(struct sp_buf *b, const bson_value_t *v);
-
 /* The field $getField reads and $setField writes is fixed when the spec is
  * compiled; it lives in n->path[0], taken as one name, dots and all. */
 
@@ -346,7 +343,7 @@ eval_merge(const struct enode *n, struct ectx *cx, bson_value_t *out)
 			continue;
 		if (v.value_type != BSON_TYPE_DOCUMENT) {
 			sp_buf_init(&msg);
-			sp_expr_value_string(&msg, &v);
+			sp_expr_value_string(&msg, &v, EXPR_TEXT_CONV);
 			sp_error_set(cx->err,
 			    "$mergeObjects requires object inputs, but input "
 			    "%s is of type %s",

@@ -122,212 +122,6 @@ sb_finish(struct sbuf *b, bson_value_t *out)
 
 /* ------------------------------------------- rendering for messages */
 
-/* Text with a fixed capacity: what does not fit is dropped. */
-struct tbuf {
-	char *p;
-	size_t size, len;
-};
-
-static void
-tput(struct tbuf *t, const char *s, size_t n)
-{
-	size_t room = t->size - 1 - t->len;
-
-	if (n > room)
-		n = room;
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void
-tputs(struct tbuf *t, const char *s)
-{
-	tput(t, s, strlen(s));
-}
-
-static void tvalue(struct tbuf *t, const bson_value_t *v, int depth);
-
-/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm). */
-static void
-civil(int64_t days, int64_t *y, int *m, int *d)
-{
-	int64_t z = days + 719468, era, yoe, doy, mp;
-
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	yoe = z - era * 146097;
-	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
-	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-/*
- * A date as TimeZone::formatDate(kIsoFormatStringZ) writes it in UTC:
- * "%Y-%m-%dT%H:%M:%S.%LZ". False when the year is outside 0..9999, which
- * "%Y" refuses; *year says which it was.
- */
-static bool
-iso_date(int64_t ms, char *buf, size_t size, int64_t *year)
-{
-	int64_t days, rem, y;
-	int mo, d;
-
-	days = ms / 86400000;
-	rem = ms % 86400000;
-	if (rem < 0) {
-		rem += 86400000;
-		days--;
-	}
-	civil(days, &y, &mo, &d);
-	*year = y;
-	if (y < 0 || y > 9999)
-		return false;
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, mo,
-	    d, (int)(rem / 3600000), (int)(rem / 60000 % 60),
-	    (int)(rem / 1000 % 60), (int)(rem % 1000));
-	return true;
-}
-
-static void
-tdouble(struct tbuf *t, double d)
-{
-	char buf[32];
-
-	/* ostream and StringBuilder both print doubles as "%g" does. */
-	snprintf(buf, sizeof(buf), "%g", d);
-	tputs(t, buf);
-}
-
-static void
-tdoc(struct tbuf *t, const bson_value_t *v, bool array, int depth)
-{
-	bson_iter_t it;
-	bool first = true;
-
-	if (!bson_iter_init_from_data(
-		&it, v->value.v_doc.data, v->value.v_doc.data_len)) {
-		tputs(t, array ? "[]" : "{}");
-		return;
-	}
-	tputs(t, array ? "[" : "{");
-	while (bson_iter_next(&it)) {
-		if (!first)
-			tputs(t, ", ");
-		first = false;
-		if (!array) {
-			tputs(t, bson_iter_key(&it));
-			tputs(t, ": ");
-		}
-		tvalue(t, bson_iter_value(&it), depth + 1);
-	}
-	tputs(t, array ? "]" : "}");
-}
-
-/* Value::toString (the operator<< in value.cpp), for error messages. */
-static void
-tvalue(struct tbuf *t, const bson_value_t *v, int depth)
-{
-	char buf[64];
-	uint32_t i;
-	int64_t y;
-
-	if (depth > 20) {
-		tputs(t, "...");
-		return;
-	}
-	switch (v->value_type) {
-	case BSON_TYPE_EOD: tputs(t, "MISSING"); break;
-	case BSON_TYPE_MINKEY: tputs(t, "MinKey"); break;
-	case BSON_TYPE_MAXKEY: tputs(t, "MaxKey"); break;
-	case BSON_TYPE_OID:
-		bson_oid_to_string(&v->value.v_oid, buf);
-		tputs(t, buf);
-		break;
-	case BSON_TYPE_UTF8:
-		tputs(t, "\"");
-		tput(t, v->value.v_utf8.str, v->value.v_utf8.len);
-		tputs(t, "\"");
-		break;
-	case BSON_TYPE_REGEX:
-		tputs(t, "/");
-		tputs(t, v->value.v_regex.regex);
-		tputs(t, "/");
-		tputs(t, v->value.v_regex.options);
-		break;
-	case BSON_TYPE_SYMBOL:
-		tputs(t, "Symbol(\"");
-		tput(t, v->value.v_symbol.symbol, v->value.v_symbol.len);
-		tputs(t, "\")");
-		break;
-	case BSON_TYPE_CODE:
-		tputs(t, "Code(\"");
-		tput(t, v->value.v_code.code, v->value.v_code.code_len);
-		tputs(t, "\")");
-		break;
-	case BSON_TYPE_CODEWSCOPE:
-		tputs(t, "CodeWScope(\"");
-		tput(t, v->value.v_codewscope.code,
-		    v->value.v_codewscope.code_len);
-		tputs(t, "\", ...)");
-		break;
-	case BSON_TYPE_BOOL:
-		tputs(t, v->value.v_bool ? "true" : "false");
-		break;
-	case BSON_TYPE_DECIMAL128:
-		bson_decimal128_to_string(&v->value.v_decimal128, buf);
-		tputs(t, buf);
-		break;
-	case BSON_TYPE_DOUBLE: tdouble(t, v->value.v_double); break;
-	case BSON_TYPE_INT64:
-		snprintf(buf, sizeof(buf), "%lld", (long long)v->value.v_int64);
-		tputs(t, buf);
-		break;
-	case BSON_TYPE_INT32:
-		snprintf(buf, sizeof(buf), "%d", (int)v->value.v_int32);
-		tputs(t, buf);
-		break;
-	case BSON_TYPE_NULL: tputs(t, "null"); break;
-	case BSON_TYPE_UNDEFINED: tputs(t, "undefined"); break;
-	case BSON_TYPE_DATE_TIME:
-		if (!iso_date(v->value.v_datetime, buf, sizeof(buf), &y))
-			snprintf(buf, sizeof(buf), "illegal date");
-		tputs(t, buf);
-		break;
-	case BSON_TYPE_TIMESTAMP:
-		snprintf(buf, sizeof(buf), "Timestamp(%u, %u)",
-		    (unsigned)v->value.v_timestamp.timestamp,
-		    (unsigned)v->value.v_timestamp.increment);
-		tputs(t, buf);
-		break;
-	case BSON_TYPE_DOCUMENT: tdoc(t, v, false, depth); break;
-	case BSON_TYPE_ARRAY: tdoc(t, v, true, depth); break;
-	case BSON_TYPE_BINARY:
-		snprintf(buf, sizeof(buf), "BinData(%d, \"",
-		    (int)v->value.v_binary.subtype);
-		tputs(t, buf);
-		for (i = 0; i < v->value.v_binary.data_len; i++) {
-			snprintf(buf, sizeof(buf), "%02X",
-			    v->value.v_binary.data[i]);
-			tputs(t, buf);
-		}
-		tputs(t, "\")");
-		break;
-	case BSON_TYPE_DBPOINTER:
-		bson_oid_to_string(&v->value.v_dbpointer.oid, buf);
-		tputs(t, "DBRef(\"");
-		tput(t, v->value.v_dbpointer.collection,
-		    v->value.v_dbpointer.collection_len);
-		tputs(t, "\", ");
-		tputs(t, buf);
-		tputs(t, ")");
-		break;
-	default: tputs(t, "?"); break;
-	}
-}
-
 /* Messages are at most sizeof(struct sp_error), so is this. */
 struct vstr {
 	char s[sizeof(((struct sp_error *)0)->msg)];
@@ -336,11 +130,7 @@ struct vstr {
 static const char *
 vstr(struct vstr *b, const bson_value_t *v)
 {
-	struct tbuf t = {b->s, sizeof(b->s), 0};
-
-	b->s[0] = '\0';
-	tvalue(&t, v, 0);
-	return b->s;
+	return sp_expr_value_cstr(b->s, sizeof(b->s), v, EXPR_TEXT_DEPTH);
 }
 
 /* ------------------------------------------------- value coercions */
@@ -395,7 +185,8 @@ coerce_str(struct ectx *cx, const bson_value_t *v, const char **s, size_t *len)
 		bson_decimal128_to_string(&v->value.v_decimal128, buf);
 		break;
 	case BSON_TYPE_DATE_TIME:
-		if (!iso_date(v->value.v_datetime, buf, 64, &y))
+		y = sp_expr_iso_date(buf, 64, v->value.v_datetime);
+		if (y < 0 || y > 9999)
 			return sp_error_set(cx->err,
 			    "failed while coercing date to string :: caused by "
 			    ":: $dateToString is only defined on year 0-9999, "
@@ -435,7 +226,7 @@ coerce_str(struct ectx *cx, const bson_value_t *v, const char **s, size_t *len)
 static int
 coerce_long(const bson_value_t *v, int64_t *out, struct sp_error *err)
 {
-	struct expr_dec d;
+	struct sp_decimal d;
 	double x;
 
 	switch (v->value_type) {
@@ -453,8 +244,8 @@ coerce_long(const bson_value_t *v, int64_t *out, struct sp_error *err)
 		*out = (int64_t)x;
 		return 0;
 	default:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (expr_dec_to_int64(&d, EXPR_DEC_HALF_EVEN, out))
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		if (sp_decimal_to_int64(&d, SP_DECIMAL_HALF_EVEN, out))
 			*out = INT64_MIN;
 		return 0;
 	}
@@ -467,9 +258,8 @@ coerce_long(const bson_value_t *v, int64_t *out, struct sp_error *err)
 static bool
 integral(const bson_value_t *v, int32_t *out)
 {
-	struct expr_dec d;
-	unsigned __int128 c;
-	int32_t e;
+	struct sp_decimal d;
+	int64_t l;
 	double x;
 
 	switch (v->value_type) {
@@ -487,21 +277,12 @@ integral(const bson_value_t *v, int32_t *out)
 		*out = (int32_t)x;
 		return true;
 	case BSON_TYPE_DECIMAL128:
-		expr_dec_unpack(&d, &v->value.v_decimal128);
-		if (d.kind != EXPR_DEC_FINITE)
-			return false;
 		/* Decimal128::toIntExact: no digit may be lost. */
-		for (c = d.coef, e = d.exp; e < 0 && c != 0; e++) {
-			if (c % 10 != 0)
-				return false;
-			c /= 10;
-		}
-		for (; e > 0 && c != 0; e--)
-			if ((c *= 10) > (unsigned __int128)1 << 31)
-				return false;
-		if (c > (d.neg ? (unsigned __int128)1 << 31 : INT32_MAX))
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		if (sp_decimal_to_int64(&d, SP_DECIMAL_EXACT, &l) ||
+		    l < INT32_MIN || l > INT32_MAX)
 			return false;
-		*out = d.neg ? (int32_t)(-(int64_t)c) : (int32_t)c;
+		*out = (int32_t)l;
 		return true;
 	default: return false;
 	}
@@ -1282,15 +1063,15 @@ op_replace(const struct enode *n, struct ectx *cx, bson_value_t *out)
 /* ------------------------------------------------------------ regexes */
 
 /*
- * struct enode has no slot for a private pointer that sp_expr_node_free
- * would release, so compiled regexes live here and nodes refer to them by
- * number (enode.aux). A constant regex is compiled once, when the spec is,
- * and kept for the life of the process ("pinned", shared by every node
- * with the same pattern and options). A regex that comes from the data is
- * compiled when a record brings it, as in the server, but the last few are
- * kept, so a field that repeats its pattern compiles it once. sp is
- * single-threaded; so is this.
+ * A regex operator's node keeps its compiled regexes (enode.priv, freed
+ * with the node). A constant regex is compiled once, when the spec is
+ * (aux RX_FIXED, priv the sp_regex). A regex that comes from the data is
+ * compiled when a record brings it, as in the server, but the node keeps
+ * the last few (aux RX_DATA, priv a struct rxcache), so a field that
+ * repeats its pattern compiles it once.
  */
+enum { RX_NULL = -1, RX_DATA, RX_FIXED };
+
 struct rxent {
 	char *pat;
 	size_t plen;
@@ -1301,29 +1082,42 @@ struct rxent {
 
 #define RX_CACHE 16
 
-static struct rxent *pinned;
-static size_t npinned, cappinned;
-static struct rxent cache[RX_CACHE];
-static uint64_t rxtick;
-static bool rx_atexit;
+struct rxcache {
+	struct rxent e[RX_CACHE];
+	uint64_t tick;
+};
 
 static void
-rx_free_all(void)
+rx_free(void *p)
 {
+	sp_regex_free(p);
+}
+
+static void
+rx_cache_free(void *p)
+{
+	struct rxcache *c = p;
 	size_t i;
 
-	for (i = 0; i < npinned; i++) {
-		sp_regex_free(pinned[i].re);
-		free(pinned[i].pat);
-	}
-	free(pinned);
-	pinned = NULL;
-	npinned = cappinned = 0;
 	for (i = 0; i < RX_CACHE; i++) {
-		sp_regex_free(cache[i].re);
-		free(cache[i].pat);
-		memset(&cache[i], 0, sizeof(cache[i]));
+		sp_regex_free(c->e[i].re);
+		free(c->e[i].pat);
 	}
+	free(c);
+}
+
+/* Compiles pat/opts; NULL with err "Invalid Regex in $op: why". */
+static struct sp_regex *
+rx_compile(const char *op, const char *pat, size_t plen, const char *opts,
+    struct sp_error *err)
+{
+	struct sp_error why;
+	struct sp_regex *re;
+
+	re = sp_regex_compile(pat, plen, opts, &why);
+	if (re == NULL)
+		sp_error_set(err, "Invalid Regex in %s: %s", op, why.msg);
+	return re;
 }
 
 static bool
@@ -1333,65 +1127,35 @@ rx_same(const struct rxent *e, const char *pat, size_t plen, const char *opts)
 	    memcmp(e->pat, pat, plen) == 0 && strcmp(e->opts, opts) == 0;
 }
 
-/*
- * The compiled regex for pat/opts; with pin, one kept for good and its
- * number in *idx. NULL with err "Invalid Regex in $op: why".
- */
+/* The compiled regex for pat/opts from c, compiled in place of the least
+ * recently used one when it is not there; NULL as rx_compile. */
 static struct sp_regex *
-rx_get(const char *op, const char *pat, size_t plen, const char *opts, bool pin,
-    int *idx, struct sp_error *err)
+rx_cached(struct rxcache *c, const char *op, const char *pat, size_t plen,
+    const char *opts, struct sp_error *err)
 {
-	struct sp_error why;
 	struct sp_regex *re;
-	struct rxent *e;
+	struct rxent *e = &c->e[0];
 	size_t i;
 
-	if (!rx_atexit) {
-		/* Leak checkers see the process end with nothing held. */
-		atexit(rx_free_all);
-		rx_atexit = true;
-	}
-	for (i = 0; i < npinned; i++) {
-		if (rx_same(&pinned[i], pat, plen, opts)) {
-			*idx = (int)i;
-			return pinned[i].re;
+	for (i = 0; i < RX_CACHE; i++) {
+		if (rx_same(&c->e[i], pat, plen, opts)) {
+			c->e[i].used = ++c->tick;
+			return c->e[i].re;
 		}
+		if (c->e[i].used < e->used)
+			e = &c->e[i];
 	}
-	if (!pin) {
-		e = &cache[0];
-		for (i = 0; i < RX_CACHE; i++) {
-			if (rx_same(&cache[i], pat, plen, opts)) {
-				cache[i].used = ++rxtick;
-				return cache[i].re;
-			}
-			if (cache[i].used < e->used)
-				e = &cache[i];
-		}
-	}
-	re = sp_regex_compile(pat, plen, opts, &why);
-	if (re == NULL) {
-		sp_error_set(err, "Invalid Regex in %s: %s", op, why.msg);
+	if ((re = rx_compile(op, pat, plen, opts, err)) == NULL)
 		return NULL;
-	}
-	if (pin) {
-		if (npinned == cappinned) {
-			cappinned = cappinned ? cappinned * 2 : 8;
-			pinned =
-			    sp_xrealloc(pinned, cappinned * sizeof(*pinned));
-		}
-		e = &pinned[npinned];
-		*idx = (int)npinned++;
-	} else {
-		sp_regex_free(e->re);
-		free(e->pat);
-	}
+	sp_regex_free(e->re);
+	free(e->pat);
 	e->pat = sp_xmalloc(plen + 1);
 	memcpy(e->pat, pat, plen);
 	e->pat[plen] = '\0';
 	e->plen = plen;
 	snprintf(e->opts, sizeof(e->opts), "%s", opts);
 	e->re = re;
-	e->used = ++rxtick;
+	e->used = ++c->tick;
 	return re;
 }
 
@@ -1478,7 +1242,7 @@ compile_regex(struct expr_comp *c, const struct expr_op *op,
 	const char *pat;
 	char opts[8];
 	size_t plen;
-	int i, idx;
+	int i;
 
 	*out = NULL;
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
@@ -1520,21 +1284,25 @@ compile_regex(struct expr_comp *c, const struct expr_op *op,
 	/*
 	 * A constant regex and options are checked and compiled now, as the
 	 * server's ExpressionRegex constructor does: a bad one is the spec's
-	 * error. aux: 0 compile per record, > 0 pinned regex aux - 1, < 0 the
-	 * regex is nullish.
+	 * error.
 	 */
 	if (sp_expr_is_const(n->args[1]) && sp_expr_is_const(n->args[2])) {
 		if (rx_spec(op->name, &n->args[1]->cval, &n->args[2]->cval,
 			&pat, &plen, opts, c->err))
 			goto fail_node;
 		if (pat == NULL) {
-			n->aux = -1;
+			n->aux = RX_NULL;
 		} else {
-			if (rx_get(op->name, pat, plen, opts, true, &idx,
-				c->err) == NULL)
+			n->priv = rx_compile(op->name, pat, plen, opts, c->err);
+			if (n->priv == NULL)
 				goto fail_node;
-			n->aux = idx + 1;
+			n->priv_free = rx_free;
+			n->aux = RX_FIXED;
 		}
+	} else {
+		n->priv = sp_xcalloc(1, sizeof(struct rxcache));
+		n->priv_free = rx_cache_free;
+		n->aux = RX_DATA;
 	}
 	*out = n;
 	return 0;
@@ -1560,19 +1328,18 @@ rx_state(const struct enode *n, struct ectx *cx, bson_value_t *in,
 	bson_value_t rx, ov;
 	char opts[8];
 	size_t plen;
-	int idx;
 
 	if (expr_eval(n->args[0], cx, in) || expr_eval(n->args[1], cx, &rx) ||
 	    expr_eval(n->args[2], cx, &ov))
 		return -1;
 	*re = NULL;
-	if (n->aux > 0) {
-		*re = pinned[n->aux - 1].re;
-	} else if (n->aux == 0) {
+	if (n->aux == RX_FIXED) {
+		*re = n->priv;
+	} else if (n->aux == RX_DATA) {
 		if (rx_spec(op, &rx, &ov, &pat, &plen, opts, cx->err))
 			return -1;
 		if (pat != NULL &&
-		    (*re = rx_get(op, pat, plen, opts, false, &idx, cx->err)) ==
+		    (*re = rx_cached(n->priv, op, pat, plen, opts, cx->err)) ==
 			NULL)
 			return -1;
 	}

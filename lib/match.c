@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal_int.h"
 #include "sp.h"
 
 /*
@@ -178,124 +179,40 @@ is_num_type(bson_type_t t)
 }
 
 static bool
-dec_is_nan(bson_decimal128_t d)
-{
-	return (d.high & 0x7c00000000000000ULL) == 0x7c00000000000000ULL;
-}
-
-static bool
 value_is_nan(const bson_value_t *v)
 {
 	if (v->value_type == BSON_TYPE_DOUBLE)
 		return isnan(v->value.v_double);
 	if (v->value_type == BSON_TYPE_DECIMAL128)
-		return dec_is_nan(v->value.v_decimal128);
+		return sp_decimal_is_nan(&v->value.v_decimal128);
 	return false;
 }
 
-/* Decimal128 (BID) split into sign, exponent and coefficient. Returns 0
- * for a finite value, 1 for infinity, 2 for NaN. Non-canonical
- * coefficients (above 10^34 - 1) are zero, as IEEE 754 says. */
+/* Decimal128 to int64: SP_DECIMAL_EXACT for toLongExact, SP_DECIMAL_TRUNC
+ * where the server truncates. 0, or -1 when it has no such value. */
 static int
-dec_parts(bson_decimal128_t d, bool *neg, int *exp, unsigned __int128 *coef)
+dec_to_i64(const bson_decimal128_t *b, int mode, int64_t *out)
 {
-	static const unsigned __int128 max =
-	    (unsigned __int128)0x1ed09bead87c0ULL << 64 |
-	    0x378d8e63ffffffffULL; /* 10^34 - 1 */
-	uint64_t hi = d.high;
+	struct sp_decimal d;
 
-	*neg = (hi >> 63) != 0;
-	if ((hi & 0x7c00000000000000ULL) == 0x7c00000000000000ULL)
-		return 2;
-	if ((hi & 0x7800000000000000ULL) == 0x7800000000000000ULL)
-		return 1;
-	if ((hi & 0x6000000000000000ULL) == 0x6000000000000000ULL) {
-		*exp = (int)((hi >> 47) & 0x3fff) - 6176;
-		*coef = 0;
-		return 0;
-	}
-	*exp = (int)((hi >> 49) & 0x3fff) - 6176;
-	*coef = (unsigned __int128)(hi & 0x1ffffffffffffULL) << 64 | d.low;
-	if (*coef > max)
-		*coef = 0;
-	return 0;
-}
-
-static bool
-dec_is_zero(bson_decimal128_t d)
-{
-	bool neg;
-	int exp;
-	unsigned __int128 coef;
-
-	return dec_parts(d, &neg, &exp, &coef) == 0 && coef == 0;
-}
-
-enum dec_status { DEC_OK, DEC_NONFINITE, DEC_RANGE, DEC_INEXACT };
-
-/*
- * Decimal128 to int64. exact: fail with DEC_INEXACT on a fraction
- * (toLongExact). Otherwise truncate toward zero; coerce additionally
- * refuses a value beyond the int64 range before truncation (tryCoerce
- * compares the decimal against LLONG_MAX/LLONG_MIN first).
- */
-static enum dec_status
-dec_to_i64(bson_decimal128_t d, bool exact, bool coerce, int64_t *out)
-{
-	const unsigned __int128 lim = (unsigned __int128)1 << 63;
-	unsigned __int128 coef, v, p;
-	bool neg, frac = false;
-	int exp, i;
-
-	if (dec_parts(d, &neg, &exp, &coef) != 0)
-		return DEC_NONFINITE;
-	if (coef == 0) {
-		*out = 0;
-		return DEC_OK;
-	}
-	if (exp >= 0) {
-		v = coef;
-		for (i = 0; i < exp; i++) {
-			if (v > lim)
-				return DEC_RANGE;
-			v *= 10;
-		}
-	} else if (exp < -34) {
-		v = 0;
-		frac = true;
-	} else {
-		for (p = 1, i = 0; i < -exp; i++)
-			p *= 10;
-		v = coef / p;
-		frac = coef % p != 0;
-	}
-	if (frac && exact)
-		return DEC_INEXACT;
-	if (v > lim || (!neg && v == lim))
-		return DEC_RANGE;
-	if (coerce && frac && (neg ? v == lim : v == lim - 1))
-		return DEC_RANGE;
-	*out = neg ? (int64_t)(0 - (uint64_t)v) : (int64_t)v;
-	return DEC_OK;
-}
-
-static double
-dec_to_double(bson_decimal128_t d)
-{
-	char s[BSON_DECIMAL128_STRING];
-
-	bson_decimal128_to_string(&d, s);
-	return strtod(s, NULL);
+	sp_decimal_unpack(&d, b);
+	return sp_decimal_to_int64(&d, mode, out);
 }
 
 static double
 num_as_double(const bson_value_t *v)
 {
+	struct sp_decimal d;
+
 	switch (v->value_type) {
 	case BSON_TYPE_DOUBLE: return v->value.v_double;
 	case BSON_TYPE_INT32: return v->value.v_int32;
 	case BSON_TYPE_INT64: return (double)v->value.v_int64;
-	default: return dec_to_double(v->value.v_decimal128);
+	default:
+		/* As libbson's string read it: a non-canonical coefficient
+		 * keeps its digits. */
+		sp_decimal_fields(&d, &v->value.v_decimal128);
+		return sp_decimal_to_double(&d);
 	}
 }
 
@@ -303,11 +220,15 @@ num_as_double(const bson_value_t *v)
 static bool
 true_value(const bson_value_t *v)
 {
+	struct sp_decimal d;
+
 	switch (v->value_type) {
 	case BSON_TYPE_INT32: return v->value.v_int32 != 0;
 	case BSON_TYPE_INT64: return v->value.v_int64 != 0;
 	case BSON_TYPE_DOUBLE: return v->value.v_double != 0;
-	case BSON_TYPE_DECIMAL128: return !dec_is_zero(v->value.v_decimal128);
+	case BSON_TYPE_DECIMAL128:
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		return sp_decimal_sign(&d) != 0;
 	case BSON_TYPE_BOOL: return v->value.v_bool;
 	case BSON_TYPE_EOD:
 	case BSON_TYPE_NULL:
@@ -390,8 +311,7 @@ parse_long(
 		*out = (int64_t)x;
 		return 0;
 	case BSON_TYPE_DECIMAL128:
-		if (dec_to_i64(v->value.v_decimal128, true, false, out) !=
-		    DEC_OK)
+		if (dec_to_i64(&v->value.v_decimal128, SP_DECIMAL_EXACT, out))
 			return sp_error_set(p->err,
 			    "Cannot represent as a 64-bit integer: %s",
 			    elem_str(b, sizeof(b), key, v));
@@ -452,6 +372,7 @@ parse_nonneg_int(
 static const char *
 coerce_long(const bson_value_t *v, int64_t *out)
 {
+	struct sp_decimal d;
 	double x;
 
 	switch (v->value_type) {
@@ -464,12 +385,13 @@ coerce_long(const bson_value_t *v, int64_t *out)
 		*out = (int64_t)x;
 		return NULL;
 	case BSON_TYPE_DECIMAL128:
-		switch (dec_to_i64(v->value.v_decimal128, false, true, out)) {
-		case DEC_NONFINITE:
+		sp_decimal_unpack(&d, &v->value.v_decimal128);
+		if (d.kind != SP_DECIMAL_FINITE)
 			return "Unable to coerce NaN/Inf to integral type";
-		case DEC_OK: return NULL;
-		default: return "Out of bounds coercing to integral value";
-		}
+		if (sp_decimal_to_int64(
+			&d, SP_DECIMAL_TRUNC | SP_DECIMAL_IN_RANGE, out))
+			return "Out of bounds coercing to integral value";
+		return NULL;
 	case BSON_TYPE_INT32: *out = v->value.v_int32; return NULL;
 	default: *out = v->value.v_int64; return NULL;
 	}
@@ -2066,14 +1988,14 @@ regex_match(const struct node *n, const bson_value_t *v, struct ctx *c)
 {
 	switch (v->value_type) {
 	case BSON_TYPE_UTF8:
-		return regex_result(sp_regex_test(n->u.rx.re,
-					v->value.v_utf8.str, v->value.v_utf8.len,
-					c->err),
+		return regex_result(
+		    sp_regex_test(n->u.rx.re, v->value.v_utf8.str,
+			v->value.v_utf8.len, c->err),
 		    c);
 	case BSON_TYPE_SYMBOL:
-		return regex_result(sp_regex_test(n->u.rx.re,
-					v->value.v_symbol.symbol,
-					v->value.v_symbol.len, c->err),
+		return regex_result(
+		    sp_regex_test(n->u.rx.re, v->value.v_symbol.symbol,
+			v->value.v_symbol.len, c->err),
 		    c);
 	case BSON_TYPE_REGEX:
 		/* A stored regex matches a regex query equal to it. */
@@ -2117,8 +2039,7 @@ mod_match(const struct node *n, const bson_value_t *v)
 		x = (int64_t)d;
 		break;
 	case BSON_TYPE_DECIMAL128:
-		if (dec_to_i64(v->value.v_decimal128, false, false, &x) !=
-		    DEC_OK)
+		if (dec_to_i64(&v->value.v_decimal128, SP_DECIMAL_TRUNC, &x))
 			return false;
 		break;
 	default: return false;
@@ -2178,8 +2099,7 @@ bits_match(const struct node *n, const bson_value_t *v)
 		l = (int64_t)d;
 		break;
 	case BSON_TYPE_DECIMAL128:
-		if (dec_to_i64(v->value.v_decimal128, true, false, &l) !=
-		    DEC_OK)
+		if (dec_to_i64(&v->value.v_decimal128, SP_DECIMAL_EXACT, &l))
 			return false;
 		break;
 	default: return false;

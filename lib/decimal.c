@@ -1,9 +1,12 @@
-/* expr_dec.c: IEEE 754-2008 decimal128 arithmetic for the expression engine. */
+/* decimal.c: IEEE 754-2008 decimal128: conversions, parsing, comparison
+ * helpers and exact arithmetic. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
-#include "expr_int.h"
+#include "decimal_int.h"
 
 /*
  * libbson only converts decimal128 to and from strings, and MongoDB gets
@@ -12,15 +15,15 @@
  * exponent, the exact result is formed in a wide decimal digit array, and
  * rounded once to 34 digits (round half to even), with IEEE's preferred
  * exponents. Transcendental functions go through long double (about 19
- * correct digits), see expr_dec_from_ldouble.
+ * correct digits), see sp_decimal_from_ldouble.
  */
 
 typedef unsigned __int128 u128;
 
 #define DIGITS 34
-#define EMAX 6111 /* largest exponent of a coefficient */
-#define EMIN (-6176) /* smallest */
-#define BIAS 6176
+#define EMAX SP_DECIMAL_EMAX
+#define EMIN SP_DECIMAL_EMIN
+#define BIAS SP_DECIMAL_BIAS
 /* How far an addend may be shifted before it only matters as "nonzero". */
 #define MAXSHIFT 70
 #define WMAX (DIGITS + MAXSHIFT + 8)
@@ -156,11 +159,11 @@ w_round_at(const struct wide *w, int drop, bool sticky, bool neg, int mode)
 			rest = true;
 	last = (int)(c % 10);
 	switch (mode) {
-	case EXPR_DEC_HALF_EVEN:
+	case SP_DECIMAL_HALF_EVEN:
 		inc = first > 5 || (first == 5 && (rest || (last & 1)));
 		break;
-	case EXPR_DEC_CEIL: inc = !neg && (first != 0 || rest); break;
-	case EXPR_DEC_FLOOR: inc = neg && (first != 0 || rest); break;
+	case SP_DECIMAL_CEIL: inc = !neg && (first != 0 || rest); break;
+	case SP_DECIMAL_FLOOR: inc = neg && (first != 0 || rest); break;
 	default: break;
 	}
 	return inc ? c + 1 : c;
@@ -168,7 +171,7 @@ w_round_at(const struct wide *w, int drop, bool sticky, bool neg, int mode)
 
 /* Rounds the exact value w * 10^exp to a decimal128 (half to even). */
 static void
-w_round(struct expr_dec *r, const struct wide *w, int32_t exp, bool neg,
+w_round(struct sp_decimal *r, const struct wide *w, int32_t exp, bool neg,
     bool sticky)
 {
 	int drop = w->n > DIGITS ? w->n - DIGITS : 0;
@@ -176,12 +179,12 @@ w_round(struct expr_dec *r, const struct wide *w, int32_t exp, bool neg,
 
 	if ((int64_t)exp + drop < EMIN)
 		drop = EMIN - exp;
-	c = w_round_at(w, drop, sticky, neg, EXPR_DEC_HALF_EVEN);
+	c = w_round_at(w, drop, sticky, neg, SP_DECIMAL_HALF_EVEN);
 	if (c == pow10u(DIGITS)) {
 		c /= 10;
 		drop++;
 	}
-	r->kind = EXPR_DEC_FINITE;
+	r->kind = SP_DECIMAL_FINITE;
 	r->neg = neg;
 	r->coef = c;
 	r->exp = exp + drop;
@@ -196,23 +199,23 @@ w_round(struct expr_dec *r, const struct wide *w, int32_t exp, bool neg,
 			r->exp--;
 		}
 		if (r->exp > EMAX)
-			r->kind = EXPR_DEC_INF;
+			r->kind = SP_DECIMAL_INF;
 	}
 }
 
 static void
-set_nan(struct expr_dec *r)
+set_nan(struct sp_decimal *r)
 {
-	r->kind = EXPR_DEC_NAN;
+	r->kind = SP_DECIMAL_NAN;
 	r->neg = false;
 	r->coef = 0;
 	r->exp = 0;
 }
 
 static void
-set_inf(struct expr_dec *r, bool neg)
+set_inf(struct sp_decimal *r, bool neg)
 {
-	r->kind = EXPR_DEC_INF;
+	r->kind = SP_DECIMAL_INF;
 	r->neg = neg;
 	r->coef = 0;
 	r->exp = 0;
@@ -233,46 +236,16 @@ ndigits(u128 v)
 /* ---------------------------------------------------------- encoding */
 
 void
-expr_dec_unpack(struct expr_dec *d, const bson_decimal128_t *b)
-{
-	uint64_t hi = b->high, lo = b->low;
-
-	d->neg = (hi >> 63) != 0;
-	d->coef = 0;
-	d->exp = 0;
-	if (((hi >> 61) & 3) == 3) {
-		unsigned comb = (unsigned)((hi >> 58) & 0x1f);
-
-		if (comb == 0x1f) {
-			d->kind = EXPR_DEC_NAN;
-		} else if (comb == 0x1e) {
-			d->kind = EXPR_DEC_INF;
-		} else {
-			/* The long-coefficient form is always above 10^34,
-			 * which IEEE reads as zero. */
-			d->kind = EXPR_DEC_FINITE;
-			d->exp = (int32_t)((hi >> 47) & 0x3fff) - BIAS;
-		}
-		return;
-	}
-	d->kind = EXPR_DEC_FINITE;
-	d->exp = (int32_t)((hi >> 49) & 0x3fff) - BIAS;
-	d->coef = ((u128)(hi & 0x1ffffffffffffull) << 64) | lo;
-	if (d->coef >= pow10u(DIGITS))
-		d->coef = 0;
-}
-
-void
-expr_dec_pack(bson_decimal128_t *b, const struct expr_dec *d)
+sp_decimal_pack(bson_decimal128_t *b, const struct sp_decimal *d)
 {
 	uint64_t sign = d->neg ? 1ull << 63 : 0;
 
 	switch (d->kind) {
-	case EXPR_DEC_NAN:
+	case SP_DECIMAL_NAN:
 		b->high = 0x7c00000000000000ull;
 		b->low = 0;
 		return;
-	case EXPR_DEC_INF:
+	case SP_DECIMAL_INF:
 		b->high = sign | 0x7800000000000000ull;
 		b->low = 0;
 		return;
@@ -283,9 +256,9 @@ expr_dec_pack(bson_decimal128_t *b, const struct expr_dec *d)
 }
 
 void
-expr_dec_from_int64(struct expr_dec *d, int64_t v)
+sp_decimal_from_int64(struct sp_decimal *d, int64_t v)
 {
-	d->kind = EXPR_DEC_FINITE;
+	d->kind = SP_DECIMAL_FINITE;
 	d->neg = v < 0;
 	d->exp = 0;
 	/* Negate in unsigned arithmetic so INT64_MIN works. */
@@ -312,7 +285,7 @@ sci_parse(const char *s, struct wide *w, int32_t *exp)
 }
 
 void
-expr_dec_from_double(struct expr_dec *d, double v, int digits)
+sp_decimal_from_double(struct sp_decimal *d, double v, int digits)
 {
 	char buf[80];
 	struct wide w;
@@ -327,7 +300,7 @@ expr_dec_from_double(struct expr_dec *d, double v, int digits)
 		set_inf(d, v < 0);
 		return;
 	}
-	d->kind = EXPR_DEC_FINITE;
+	d->kind = SP_DECIMAL_FINITE;
 	d->neg = signbit(v) != 0;
 	if (v == 0) {
 		d->coef = 0;
@@ -343,14 +316,14 @@ expr_dec_from_double(struct expr_dec *d, double v, int digits)
 		drop = 0;
 		while (drop < w.n - 1 && w.d[drop] == 0)
 			drop++;
-		d->coef = w_round_at(&w, drop, false, false, EXPR_DEC_TRUNC);
+		d->coef = w_round_at(&w, drop, false, false, SP_DECIMAL_TRUNC);
 		d->exp = exp + drop;
 		return;
 	}
 	/* MongoDB then quantizes to exactly `digits` significant digits,
 	 * keeping trailing zeros (0.1 becomes 0.100000000000000). */
 	drop = w.n - digits;
-	d->coef = w_round_at(&w, drop, false, d->neg, EXPR_DEC_HALF_EVEN);
+	d->coef = w_round_at(&w, drop, false, d->neg, SP_DECIMAL_HALF_EVEN);
 	d->exp = exp + drop;
 	if (d->coef == pow10u(digits)) {
 		d->coef /= 10;
@@ -359,7 +332,7 @@ expr_dec_from_double(struct expr_dec *d, double v, int digits)
 }
 
 void
-expr_dec_from_ldouble(struct expr_dec *d, long double v)
+sp_decimal_from_ldouble(struct sp_decimal *d, long double v)
 {
 	char buf[80];
 	struct wide w;
@@ -375,7 +348,7 @@ expr_dec_from_ldouble(struct expr_dec *d, long double v)
 		return;
 	}
 	if (v == 0) {
-		d->kind = EXPR_DEC_FINITE;
+		d->kind = SP_DECIMAL_FINITE;
 		d->neg = signbit(v) != 0;
 		d->coef = 0;
 		d->exp = 0;
@@ -387,9 +360,9 @@ expr_dec_from_ldouble(struct expr_dec *d, long double v)
 	sci_parse(buf, &w, &exp);
 	while (drop < w.n - 1 && w.d[drop] == 0)
 		drop++;
-	d->kind = EXPR_DEC_FINITE;
+	d->kind = SP_DECIMAL_FINITE;
 	d->neg = signbit(v) != 0;
-	d->coef = w_round_at(&w, drop, false, false, EXPR_DEC_TRUNC);
+	d->coef = w_round_at(&w, drop, false, false, SP_DECIMAL_TRUNC);
 	d->exp = exp + drop;
 	if (d->exp < EMIN || d->exp > EMAX) {
 		struct wide c;
@@ -401,7 +374,7 @@ expr_dec_from_ldouble(struct expr_dec *d, long double v)
 
 /* Writes "[-]<coef>e<exp>" for strtod/strtold. */
 static void
-dec_sci(const struct expr_dec *d, char *buf, size_t size)
+dec_sci(const struct sp_decimal *d, char *buf, size_t size)
 {
 	char digs[48];
 	int n = 0;
@@ -423,94 +396,210 @@ dec_sci(const struct expr_dec *d, char *buf, size_t size)
 }
 
 double
-expr_dec_to_double(const struct expr_dec *d)
+sp_decimal_to_double(const struct sp_decimal *d)
 {
 	char buf[80];
 
-	if (d->kind == EXPR_DEC_NAN)
+	if (d->kind == SP_DECIMAL_NAN)
 		return NAN;
-	if (d->kind == EXPR_DEC_INF)
+	if (d->kind == SP_DECIMAL_INF)
 		return d->neg ? -INFINITY : INFINITY;
 	dec_sci(d, buf, sizeof(buf));
 	return strtod(buf, NULL);
 }
 
 long double
-expr_dec_to_ldouble(const struct expr_dec *d)
+sp_decimal_to_ldouble(const struct sp_decimal *d)
 {
 	char buf[80];
 
-	if (d->kind == EXPR_DEC_NAN)
+	if (d->kind == SP_DECIMAL_NAN)
 		return NAN;
-	if (d->kind == EXPR_DEC_INF)
+	if (d->kind == SP_DECIMAL_INF)
 		return d->neg ? -INFINITY : INFINITY;
 	dec_sci(d, buf, sizeof(buf));
 	return strtold(buf, NULL);
 }
 
-int
-expr_dec_to_int64(const struct expr_dec *d, int mode, int64_t *out)
-{
-	struct wide w;
-	u128 c, lim;
+/* ---------------------------------------------------------- parsing */
 
-	if (d->kind != EXPR_DEC_FINITE)
-		return -1;
-	if (d->exp >= 0) {
-		if (d->coef != 0 && d->exp > 19)
-			return -1;
-		c = d->coef * pow10u(d->exp);
-		if (d->coef != 0 && c / pow10u(d->exp) != d->coef)
-			return -1;
-	} else {
-		w_from(&w, d->coef);
-		c = w_round_at(&w, -d->exp, false, d->neg, mode);
+#define DEC_KEEP 40 /* digits kept; later ones only matter as "nonzero" */
+
+const char *
+sp_decimal_parse(const char *s, size_t n, bson_decimal128_t *out)
+{
+	uint8_t dig[DEC_KEEP];
+	struct sp_decimal d;
+	u128 coef = 0, lim;
+	int64_t e = 0, x = 0;
+	size_t i = 0, j, used;
+	int nd = 0, k, rd, t;
+	bool neg = false, sticky = false, seen = false, point = false, st;
+	bool inexact = false;
+
+	if (n == 0)
+		return "Empty string";
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i = 1;
 	}
-	lim = d->neg ? (u128)1 << 63 : ((u128)1 << 63) - 1;
-	if (c > lim)
-		return -1;
-	*out = d->neg ? (int64_t)(0 - (uint64_t)c) : (int64_t)c;
-	return 0;
+	d.neg = neg;
+	if (n - i >= 3 &&
+	    (strncasecmp(s + i, "inf", 3) == 0 ||
+		strncasecmp(s + i, "nan", 3) == 0)) {
+		d.kind = (s[i] | 0x20) == 'n' ? SP_DECIMAL_NAN : SP_DECIMAL_INF;
+		used = i +
+		    (n - i >= 8 && strncasecmp(s + i, "infinity", 8) == 0 ? 8
+									  : 3);
+		if (used != n)
+			return "Did not consume whole string.";
+		sp_decimal_pack(out, &d);
+		/* sp_decimal_pack has no signed NaN; "-nan" keeps its sign. */
+		if (neg)
+			out->high |= 1ull << 63;
+		return NULL;
+	}
+	for (j = i; j < n; j++) {
+		if (s[j] == '.' && !point) {
+			point = true;
+			continue;
+		}
+		if (s[j] < '0' || s[j] > '9')
+			break;
+		seen = true;
+		if (nd == 0 && s[j] == '0') {
+			/* leading zero */
+		} else if (nd < DEC_KEEP) {
+			dig[nd++] = (uint8_t)(s[j] - '0');
+		} else {
+			sticky |= s[j] != '0';
+			e++;
+		}
+		if (point)
+			e--;
+	}
+	if (!seen)
+		return "Failed to parse string to decimal";
+	used = j;
+	if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+		size_t q = j + 1;
+		bool eneg = false;
+
+		if (q < n && (s[q] == '+' || s[q] == '-'))
+			eneg = s[q++] == '-';
+		if (q < n && s[q] >= '0' && s[q] <= '9') {
+			for (; q < n && s[q] >= '0' && s[q] <= '9'; q++)
+				if (x < 1000000000)
+					x = x * 10 + (s[q] - '0');
+			e += eneg ? -x : x;
+			used = q;
+		}
+	}
+	d.kind = SP_DECIMAL_FINITE;
+	if (nd == 0) {
+		/* Zero keeps its exponent, clamped without any flag. */
+		d.coef = 0;
+		d.exp = (int32_t)(e < -6176 ? -6176 : e > 6111 ? 6111 : e);
+		goto done;
+	}
+	/* Drop digits past 34, and below the smallest exponent. */
+	k = 0;
+	if (nd > 34)
+		k = nd - 34;
+	if (e + k < -6176)
+		k = (int)(-6176 - e);
+	if (k == 0) {
+		for (t = 0; t < nd; t++)
+			coef = coef * 10 + dig[t];
+	} else {
+		for (t = 0; t < nd - k; t++)
+			coef = coef * 10 + dig[t];
+		rd = k <= nd ? dig[nd - k] : 0;
+		st = sticky || k > nd;
+		for (t = nd - k + 1 > 0 ? nd - k + 1 : 0; t < nd; t++)
+			st |= dig[t] != 0;
+		inexact = rd != 0 || st;
+		if (rd > 5 || (rd == 5 && (st || (coef & 1))))
+			coef++;
+		e += k;
+		lim = pow10u(DIGITS);
+		if (coef == lim) {
+			coef /= 10;
+			e++;
+		}
+	}
+	if (inexact && (coef == 0 || e + ndigits(coef) - 1 < -6143))
+		return "Conversion from string to decimal would underflow";
+	if (e > 6111) {
+		if (coef != 0 && ndigits(coef) + (e - 6111) > 34)
+			return "Conversion from string to decimal would "
+			       "overflow";
+		for (; e > 6111; e--)
+			coef *= 10;
+	}
+	d.coef = coef;
+	d.exp = (int32_t)e;
+done:
+	if (used != n)
+		return "Did not consume whole string.";
+	sp_decimal_pack(out, &d);
+	return NULL;
 }
 
-int
-expr_dec_sign(const struct expr_dec *d)
+/* ------------------------------------------------------- comparison */
+
+/*
+ * Coefficient and power of ten each round by at most an ulp or so
+ * (relative error under 1e-15 in all), so a gap above 1e-12 of the larger
+ * magnitude cannot be a rounding artefact. The exponent bounds keep the
+ * product clear of overflow and denormals.
+ */
+bool
+sp_decimal_cmp_double_quick(const struct sp_decimal *d, double x, int *res)
 {
-	if (d->kind == EXPR_DEC_NAN)
-		return 2;
-	if (d->kind == EXPR_DEC_FINITE && d->coef == 0)
-		return 0;
-	return d->neg ? -1 : 1;
+	double approx, diff;
+
+	if (d->kind != SP_DECIMAL_FINITE || d->coef == 0 || !isfinite(x) ||
+	    x == 0 || d->exp < -280 || d->exp > 270)
+		return false;
+	approx = (double)d->coef * pow(10, d->exp);
+	if (d->neg)
+		approx = -approx;
+	diff = approx - x;
+	if (fabs(diff) <= 1e-12 * fmax(fabs(approx), fabs(x)))
+		return false;
+	*res = diff < 0 ? -1 : 1;
+	return true;
 }
 
 /* -------------------------------------------------------- arithmetic */
 
 void
-expr_dec_add(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b)
+sp_decimal_add(struct sp_decimal *r, const struct sp_decimal *a,
+    const struct sp_decimal *b)
 {
-	const struct expr_dec *hi, *lo;
+	const struct sp_decimal *hi, *lo;
 	struct wide wh, wl, wr;
 	int32_t exp;
 	int shift, c;
 	bool neg;
 
-	if (a->kind == EXPR_DEC_NAN || b->kind == EXPR_DEC_NAN) {
+	if (a->kind == SP_DECIMAL_NAN || b->kind == SP_DECIMAL_NAN) {
 		set_nan(r);
 		return;
 	}
-	if (a->kind == EXPR_DEC_INF || b->kind == EXPR_DEC_INF) {
-		if (a->kind == EXPR_DEC_INF && b->kind == EXPR_DEC_INF &&
+	if (a->kind == SP_DECIMAL_INF || b->kind == SP_DECIMAL_INF) {
+		if (a->kind == SP_DECIMAL_INF && b->kind == SP_DECIMAL_INF &&
 		    a->neg != b->neg)
 			set_nan(r);
 		else
-			set_inf(r, a->kind == EXPR_DEC_INF ? a->neg : b->neg);
+			set_inf(r, a->kind == SP_DECIMAL_INF ? a->neg : b->neg);
 		return;
 	}
 	hi = a->exp >= b->exp ? a : b;
 	lo = hi == a ? b : a;
 	if (hi->coef == 0 && lo->coef == 0) {
-		r->kind = EXPR_DEC_FINITE;
+		r->kind = SP_DECIMAL_FINITE;
 		r->coef = 0;
 		r->exp = lo->exp;
 		r->neg = a->neg && b->neg;
@@ -555,30 +644,30 @@ expr_dec_add(
 }
 
 void
-expr_dec_sub(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b)
+sp_decimal_sub(struct sp_decimal *r, const struct sp_decimal *a,
+    const struct sp_decimal *b)
 {
-	struct expr_dec nb = *b;
+	struct sp_decimal nb = *b;
 
-	if (nb.kind != EXPR_DEC_NAN)
+	if (nb.kind != SP_DECIMAL_NAN)
 		nb.neg = !nb.neg;
-	expr_dec_add(r, a, &nb);
+	sp_decimal_add(r, a, &nb);
 }
 
 void
-expr_dec_mul(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b)
+sp_decimal_mul(struct sp_decimal *r, const struct sp_decimal *a,
+    const struct sp_decimal *b)
 {
 	struct wide wa, wb, wr;
 	bool neg = a->neg != b->neg;
 
-	if (a->kind == EXPR_DEC_NAN || b->kind == EXPR_DEC_NAN) {
+	if (a->kind == SP_DECIMAL_NAN || b->kind == SP_DECIMAL_NAN) {
 		set_nan(r);
 		return;
 	}
-	if (a->kind == EXPR_DEC_INF || b->kind == EXPR_DEC_INF) {
-		if ((a->kind == EXPR_DEC_FINITE && a->coef == 0) ||
-		    (b->kind == EXPR_DEC_FINITE && b->coef == 0))
+	if (a->kind == SP_DECIMAL_INF || b->kind == SP_DECIMAL_INF) {
+		if ((a->kind == SP_DECIMAL_FINITE && a->coef == 0) ||
+		    (b->kind == SP_DECIMAL_FINITE && b->coef == 0))
 			set_nan(r);
 		else
 			set_inf(r, neg);
@@ -607,8 +696,8 @@ msd_digits(u128 c, uint8_t *out)
 }
 
 void
-expr_dec_div(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b)
+sp_decimal_div(struct sp_decimal *r, const struct sp_decimal *a,
+    const struct sp_decimal *b)
 {
 	uint8_t ad[40], qd[DIGITS + 8];
 	struct wide q;
@@ -616,17 +705,17 @@ expr_dec_div(
 	bool neg = a->neg != b->neg;
 	u128 rem = 0;
 
-	if (a->kind == EXPR_DEC_NAN || b->kind == EXPR_DEC_NAN ||
-	    (a->kind == EXPR_DEC_INF && b->kind == EXPR_DEC_INF)) {
+	if (a->kind == SP_DECIMAL_NAN || b->kind == SP_DECIMAL_NAN ||
+	    (a->kind == SP_DECIMAL_INF && b->kind == SP_DECIMAL_INF)) {
 		set_nan(r);
 		return;
 	}
-	if (a->kind == EXPR_DEC_INF) {
+	if (a->kind == SP_DECIMAL_INF) {
 		set_inf(r, neg);
 		return;
 	}
-	if (b->kind == EXPR_DEC_INF) {
-		r->kind = EXPR_DEC_FINITE;
+	if (b->kind == SP_DECIMAL_INF) {
+		r->kind = SP_DECIMAL_FINITE;
 		r->neg = neg;
 		r->coef = 0;
 		r->exp = EMIN;
@@ -681,25 +770,25 @@ expr_dec_div(
 }
 
 void
-expr_dec_mod(
-    struct expr_dec *r, const struct expr_dec *a, const struct expr_dec *b)
+sp_decimal_mod(struct sp_decimal *r, const struct sp_decimal *a,
+    const struct sp_decimal *b)
 {
 	uint8_t ad[40];
 	int an, i;
 	int64_t k;
 	u128 rem = 0;
 
-	if (a->kind == EXPR_DEC_NAN || b->kind == EXPR_DEC_NAN ||
-	    a->kind == EXPR_DEC_INF ||
-	    (b->kind == EXPR_DEC_FINITE && b->coef == 0)) {
+	if (a->kind == SP_DECIMAL_NAN || b->kind == SP_DECIMAL_NAN ||
+	    a->kind == SP_DECIMAL_INF ||
+	    (b->kind == SP_DECIMAL_FINITE && b->coef == 0)) {
 		set_nan(r);
 		return;
 	}
-	if (b->kind == EXPR_DEC_INF) {
+	if (b->kind == SP_DECIMAL_INF) {
 		*r = *a;
 		return;
 	}
-	r->kind = EXPR_DEC_FINITE;
+	r->kind = SP_DECIMAL_FINITE;
 	r->neg = a->neg;
 	if (a->exp >= b->exp) {
 		/* a.coef * 10^k mod b.coef, streaming the k zeros. */
@@ -726,17 +815,17 @@ expr_dec_mod(
 }
 
 void
-expr_dec_quantize(
-    struct expr_dec *r, const struct expr_dec *a, int32_t exp, int mode)
+sp_decimal_quantize(
+    struct sp_decimal *r, const struct sp_decimal *a, int32_t exp, int mode)
 {
 	struct wide w;
 	int64_t k;
 
-	if (a->kind != EXPR_DEC_FINITE) {
+	if (a->kind != SP_DECIMAL_FINITE) {
 		set_nan(r);
 		return;
 	}
-	r->kind = EXPR_DEC_FINITE;
+	r->kind = SP_DECIMAL_FINITE;
 	r->neg = a->neg;
 	r->exp = exp;
 	if (a->exp >= exp) {
