@@ -20,7 +20,7 @@
 
 typedef unsigned __int128 u128;
 
-#define DIGITS 34
+#define DIGITS SP_DECIMAL_DIGITS
 #define EMAX SP_DECIMAL_EMAX
 #define EMIN SP_DECIMAL_EMIN
 #define BIAS SP_DECIMAL_BIAS

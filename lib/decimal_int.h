@@ -33,6 +33,7 @@ enum {
  * lie within int64's range too (BSONElement::tryCoerce). */
 #define SP_DECIMAL_IN_RANGE 0x100
 
+#define SP_DECIMAL_DIGITS 34 /* of a coefficient, at most */
 #define SP_DECIMAL_BIAS 6176
 #define SP_DECIMAL_EMAX 6111 /* largest exponent of a coefficient */
 #define SP_DECIMAL_EMIN (-6176) /* smallest */
@@ -56,8 +57,8 @@ sp_decimal_fields(struct sp_decimal *d, const bson_decimal128_t *b)
 	if ((hi >> 61 & 3) != 3) {
 		d->kind = SP_DECIMAL_FINITE;
 		d->exp = (int32_t)(hi >> 49 & 0x3fff) - SP_DECIMAL_BIAS;
-		d->coef = (unsigned __int128)(hi & 0x1ffffffffffffULL) << 64 |
-		    b->low;
+		d->coef =
+		    (unsigned __int128)(hi & 0x1ffffffffffffULL) << 64 | b->low;
 		return;
 	}
 	d->coef = 0;
@@ -117,7 +118,8 @@ long double sp_decimal_to_ldouble(const struct sp_decimal *d);
  * Rounds to an integer with mode (SP_DECIMAL_EXACT: a fraction fails),
  * optionally or-ed with SP_DECIMAL_IN_RANGE. Returns 0 with *out, or -1
  * (*out untouched) for NaN, infinity, a result beyond int64, or what the
- * mode refuses.
+ * mode refuses. Inline: $mod and the $bits operators of $match call it
+ * for every decimal they test.
  */
 static inline int
 sp_decimal_to_int64(const struct sp_decimal *d, int mode, int64_t *out)
@@ -141,7 +143,7 @@ sp_decimal_to_int64(const struct sp_decimal *d, int mode, int64_t *out)
 				return -1;
 			c *= 10;
 		}
-	} else if (d->exp < -34) {
+	} else if (d->exp < -SP_DECIMAL_DIGITS) {
 		/* Below 0.1 in magnitude: only "nonzero" matters. */
 		c = 0;
 		r = 1;

@@ -143,22 +143,6 @@ value_int32(const bson_value_t *v, int32_t *out)
 	return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * algorithm). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static const char hex_upper[] = "0123456789ABCDEF";
 static const char hex_lower[] = "0123456789abcdef";
 
@@ -563,17 +547,6 @@ digits_at(const char *s, uint32_t n, uint32_t *i, int min, int max, int *v)
 	return k >= min ? 0 : -1;
 }
 
-static int
-days_in_month(int y, int m)
-{
-	static const int days[] = {
-	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return 29;
-	return days[m - 1];
-}
-
 /*
  * The ISO 8601 forms of TimeZoneDatabase::fromString (timelib): a date
  * "YYYY-MM-DD", then optionally "T" or a space and "HH:MM[:SS[.fff]]",
@@ -593,7 +566,7 @@ parse_date(const char *s, uint32_t n, int64_t *ms)
 	    digits_at(s, n, &i, 1, 2, &mo) || i >= n || s[i++] != '-' ||
 	    digits_at(s, n, &i, 1, 2, &d))
 		return i < n ? (long)i : (long)n;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+	if (mo < 1 || mo > 12 || d < 1 || d > sp_tz_days_in_month(y, mo))
 		return 0;
 	if (i < n &&
 	    (s[i] == 'T' || s[i] == 't' ||
@@ -652,7 +625,7 @@ parse_date(const char *s, uint32_t n, int64_t *ms)
 		i++;
 	if (i != n)
 		return (long)i;
-	*ms = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 +
+	*ms = sp_tz_days_from_civil(y, mo, d) * 86400000 +
 	    (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)sec * 1000 +
 	    frac - off;
 	return -1;

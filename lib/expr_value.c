@@ -40,30 +40,11 @@ puts_text(struct text *t, const char *s)
 
 static void put_value(struct text *t, const bson_value_t *v, int depth);
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
- * algorithm). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 int64_t
 sp_expr_iso_date(char *buf, size_t size, int64_t ms)
 {
 	int64_t days, rem, y;
-	unsigned mo, d;
+	int mo, d;
 
 	days = ms / 86400000;
 	rem = ms % 86400000;
@@ -71,8 +52,8 @@ sp_expr_iso_date(char *buf, size_t size, int64_t ms)
 		rem += 86400000;
 		days--;
 	}
-	civil_from_days(days, &y, &mo, &d);
-	snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	sp_tz_civil_from_days(days, &y, &mo, &d);
+	snprintf(buf, size, "%04lld-%02d-%02dT%02u:%02u:%02u.%03uZ",
 	    (long long)y, mo, d, (unsigned)(rem / 3600000),
 	    (unsigned)(rem / 60000 % 60), (unsigned)(rem / 1000 % 60),
 	    (unsigned)(rem % 1000));

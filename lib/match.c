@@ -189,8 +189,9 @@ value_is_nan(const bson_value_t *v)
 }
 
 /* Decimal128 to int64: SP_DECIMAL_EXACT for toLongExact, SP_DECIMAL_TRUNC
- * where the server truncates. 0, or -1 when it has no such value. */
-static int
+ * where the server truncates. 0, or -1 when it has no such value. Out of
+ * line, so that the decimal path stays out of match_value. */
+static __attribute__((noinline)) int
 dec_to_i64(const bson_decimal128_t *b, int mode, int64_t *out)
 {
 	struct sp_decimal d;
