@@ -43,7 +43,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 	$(PKG_CFLAGS) -Ilib
 LDLIBS = $(PKG_LIBS) -lm
 
-TOOLS = sp sp-match
+# Every cmd/<tool>.c is a tool.
+TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(wildcard t/unit/*.c)

@@ -101,6 +101,7 @@ static const struct expr_optable *const tables[] = {
     &sp_expr_date_ops,
     &sp_expr_conv_ops,
     &sp_expr_obj_ops,
+    &sp_expr_accum_ops,
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -117,6 +117,9 @@ extern const struct expr_optable sp_expr_array_ops; /* expr_array.c */
 extern const struct expr_optable sp_expr_date_ops; /* expr_date.c */
 extern const struct expr_optable sp_expr_conv_ops; /* expr_conv.c */
 extern const struct expr_optable sp_expr_obj_ops; /* expr_obj.c */
+/* $sum, $avg, $min, $max, $stdDevPop, $stdDevSamp, $median and $percentile
+ * as expressions: the accumulators over an array or the arguments. */
+extern const struct expr_optable sp_expr_accum_ops; /* expr_accum.c */
 
 /* Compiles any expression spec into *out (a new node tree). */
 int sp_expr_compile_value(

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "stage_int.h"
+#include "group_int.h"
 
 /*
  * sp_pipeline_compile checks the whole pipeline the way Atlas's planner
@@ -21,7 +21,7 @@
 #define IN_WINDOW 0x2u
 
 /* Why a stage Atlas has is not run here (yet). */
-enum gap { GAP_NONE, GAP_BLOCKING, GAP_WINDOW, GAP_LATER, GAP_CONNECTION };
+enum gap { GAP_NONE, GAP_WINDOW, GAP_LATER, GAP_CONNECTION };
 
 static const struct stage_def {
 	const char *name;
@@ -30,13 +30,15 @@ static const struct stage_def {
 	enum gap gap;
 } stage_defs[] = {
     {"$addFields", stage_add_fields_new, IN_MAIN | IN_WINDOW, GAP_NONE},
+    {"$bucket", stage_bucket_new, IN_MAIN | IN_WINDOW, GAP_NONE},
+    {"$bucketAuto", stage_bucket_auto_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$cachedLookup", NULL, IN_MAIN, GAP_CONNECTION},
-    {"$count", NULL, IN_WINDOW, GAP_BLOCKING},
+    {"$count", stage_count_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$externalFunction", NULL, IN_MAIN | IN_WINDOW, GAP_CONNECTION},
-    {"$group", NULL, IN_WINDOW, GAP_BLOCKING},
+    {"$group", stage_group_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$hoppingWindow", NULL, IN_MAIN, GAP_WINDOW},
     {"$https", NULL, IN_MAIN | IN_WINDOW, GAP_CONNECTION},
-    {"$limit", NULL, IN_WINDOW, GAP_BLOCKING},
+    {"$limit", stage_limit_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$lookup", NULL, IN_MAIN | IN_WINDOW, GAP_CONNECTION},
     {"$match", stage_match_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$project", stage_project_new, IN_MAIN | IN_WINDOW, GAP_NONE},
@@ -46,7 +48,9 @@ static const struct stage_def {
     {"$sessionWindow", NULL, IN_MAIN, GAP_WINDOW},
     {"$set", stage_add_fields_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$setStreamMeta", NULL, IN_MAIN, GAP_LATER},
-    {"$sort", NULL, IN_WINDOW, GAP_BLOCKING},
+    {"$skip", stage_skip_new, IN_MAIN | IN_WINDOW, GAP_NONE},
+    {"$sort", stage_sort_new, IN_MAIN | IN_WINDOW, GAP_NONE},
+    {"$sortByCount", stage_sort_by_count_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$tumblingWindow", NULL, IN_MAIN, GAP_WINDOW},
     {"$unset", stage_unset_new, IN_MAIN | IN_WINDOW, GAP_NONE},
     {"$unwind", stage_unwind_new, IN_MAIN | IN_WINDOW, GAP_NONE},
@@ -618,9 +622,6 @@ static const char *
 gap_words(enum gap g)
 {
 	switch (g) {
-	case GAP_BLOCKING:
-		return "is not supported yet (Atlas runs it only inside a "
-		       "window)";
 	case GAP_CONNECTION:
 		return "is not supported: it needs a connection that sp does "
 		       "not have";

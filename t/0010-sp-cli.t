@@ -85,12 +85,6 @@ test_expect_success 'a stage after $emit or $merge' '
 	reject "sp: pipeline: stage 1 (\$merge): No stages are allowed after a \$merge or \$emit stage." \
 	    "[{\"\$merge\": {}}, {\"\$emit\": {}}]"
 '
-test_expect_success 'stages Atlas allows only in windows: not supported yet' '
-	for s in group sort count limit; do
-		reject "sp: pipeline: stage 1 (\$$s): \$$s is not supported yet (Atlas runs it only inside a window)" \
-		    "[{\"\$$s\": {}}]" || return 1
-	done
-'
 test_expect_success 'window stages: not supported yet' '
 	for s in tumblingWindow hoppingWindow sessionWindow; do
 		reject "sp: pipeline: stage 2 (\$$s): \$$s is not supported yet" \

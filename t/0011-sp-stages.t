@@ -1,5 +1,5 @@
 #!/bin/sh
-# sp: each stage against the cases in t/data/sp/stages.cases, byte for byte.
+# sp: each stage against the cases in t/data/sp/*.cases, byte for byte.
 # "% PIPELINE" starts a case; "< DOC" is an input line, "> DOC" an output
 # line that must be written, in order, exactly; "! OPERATOR: REASON" a dead
 # letter that must be written (operatorName and errInfo.reason), in order.
@@ -7,22 +7,25 @@
 . "$(dirname "$0")/lib.sh"
 
 n=0
-while IFS= read -r line; do
-	case $line in
-	'% '*)
-		n=$((n + 1))
-		printf '%s\n' "${line#% }" >"case.$n.pipe"
-		printf 'stages.cases: %s\n' "${line#% }" |
-		    sed 's/#/\\#/g' >"case.$n.title"
-		: >"case.$n.in"
-		: >"case.$n.want"
-		: >"case.$n.dead"
-		;;
-	'< '*) printf '%s\n' "${line#< }" >>"case.$n.in" ;;
-	'> '*) printf '%s\n' "${line#> }" >>"case.$n.want" ;;
-	'! '*) printf '%s\n' "${line#! }" >>"case.$n.dead" ;;
-	esac
-done <"$DATA/sp/stages.cases"
+for file in "$DATA"/sp/*.cases; do
+	base=${file##*/}
+	while IFS= read -r line; do
+		case $line in
+		'% '*)
+			n=$((n + 1))
+			printf '%s\n' "${line#% }" >"case.$n.pipe"
+			printf '%s: %s\n' "$base" "${line#% }" |
+			    sed 's/#/\\#/g' >"case.$n.title"
+			: >"case.$n.in"
+			: >"case.$n.want"
+			: >"case.$n.dead"
+			;;
+		'< '*) printf '%s\n' "${line#< }" >>"case.$n.in" ;;
+		'> '*) printf '%s\n' "${line#> }" >>"case.$n.want" ;;
+		'! '*) printf '%s\n' "${line#! }" >>"case.$n.dead" ;;
+		esac
+	done <"$file"
+done
 
 i=1
 while [ "$i" -le "$n" ]; do
