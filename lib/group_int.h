@@ -135,6 +135,13 @@ void sort_pattern_release(struct sort_pattern *p);
  */
 void sort_key_get(const struct sort_pattern *p, const uint8_t *doc,
     uint32_t len, bson_value_t *keys);
+/*
+ * sort_key_get that says when MongoDB would refuse the document: -1 with
+ * err ("cannot sort with keys that are parallel arrays", or the ambiguous
+ * numeric field name of BtreeKeyGenerator), and keys all null.
+ */
+int sort_key_make(const struct sort_pattern *p, const uint8_t *doc,
+    uint32_t len, bson_value_t *keys, struct sp_error *err);
 /* Compares two keys from sort_key_get: <0, 0, >0 in the pattern's order. */
 int sort_key_compare(
     const struct sort_pattern *p, const bson_value_t *a, const bson_value_t *b);
