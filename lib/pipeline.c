@@ -281,7 +281,10 @@ sink_push(struct stage *s, const uint8_t *doc, uint32_t len)
 	struct sp_pipeline *p = s->pl;
 	bson_value_t v;
 
-	if (p->has_source && p->meta_name != NULL && !p->meta_early) {
+	/* What a blocking stage emits at the end of the input belongs to no
+	 * one record: it gets no metadata of its own (an empty meta). */
+	if (p->has_source && p->meta_name != NULL && !p->meta_early &&
+	    p->meta.value.v_doc.data_len > 5) {
 		if (put_meta(p, doc, len, &v) < 0) {
 			stage_fail(s, doc, len, EXPR_TOO_LARGE);
 			return 0;
@@ -786,7 +789,9 @@ sp_pipeline_compile(struct sp_pipeline **out, const uint8_t *stages,
 		nchain++;
 	}
 
-	/* The stages read the metadata: the source puts it in. */
+	/* The stages read the metadata, or a $sort holds documents until the
+	 * end of the input, when no record is going through: the source puts
+	 * it in, and each document carries its own. */
 	if (p->has_source && p->meta_name != NULL) {
 		bson_iter_init_from_data(&it, stages, len);
 		while (bson_iter_next(&it)) {
@@ -796,6 +801,7 @@ sp_pipeline_compile(struct sp_pipeline **out, const uint8_t *stages,
 			    is_sink(bson_iter_key(&st)))
 				continue;
 			if (strcmp(bson_iter_key(&st), "$redact") == 0 ||
+			    strcmp(bson_iter_key(&st), "$sort") == 0 ||
 			    mentions_meta(bson_iter_value(&st), p->meta_name))
 				p->meta_early = true;
 		}

@@ -641,4 +641,46 @@ void sp_run_dead(struct sp_run *r, const char *op, const char *reason,
  * status: 0, 1 when there were dead letters, 2 after an I/O error. */
 int sp_run_close(struct sp_run *r);
 
+/* -------------------------------------------------------------- grouping */
+
+/*
+ * A $group over a whole stream, for sp-group: the groups' state, kept per
+ * group and never per document, in the order the groups were first seen.
+ */
+struct sp_group;
+
+/*
+ * Compiles the body of a $group stage, (spec, len) a BSON document:
+ * {"_id": <expression>, "<field>": {<accumulator>: <expression>}, ...}.
+ * Returns 0 and a new *out (sp_group_free), or -1 with err in MongoDB's
+ * words ("a group specification must include an _id", ...).
+ */
+int sp_group_compile(struct sp_group **out, const uint8_t *spec, uint32_t len,
+    struct sp_error *err);
+void sp_group_free(struct sp_group *g);
+
+/* Adds one document (borrowed); arena is scratch. -1 with err when an
+ * expression fails: then no group has changed. */
+int sp_group_add(struct sp_group *g, const uint8_t *doc, uint32_t len,
+    struct sp_arena *arena, struct sp_error *err);
+/* Folds in one partial-state document, as sp_group_result writes it with
+ * partial set (maybe in another process). -1 with err when it is not one:
+ * then no group has changed. */
+int sp_group_merge(struct sp_group *g, const uint8_t *doc, uint32_t len,
+    struct sp_arena *arena, struct sp_error *err);
+
+/* The number of groups so far. */
+size_t sp_group_count(const struct sp_group *g);
+/* Bytes of state held: keys, accumulator states, index. */
+size_t sp_group_bytes(const struct sp_group *g);
+
+/*
+ * Group i (0 is the first seen) as its output document {_id, <field>:
+ * <result>, ...}, or with partial as its partial-state document; built in
+ * arena (*doc borrowed from it). -1 when the document would exceed BSON's
+ * size limit.
+ */
+int sp_group_result(const struct sp_group *g, size_t i, bool partial,
+    struct sp_arena *arena, const uint8_t **doc, uint32_t *len);
+
 #endif /* SP_H */

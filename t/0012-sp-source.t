@@ -220,4 +220,16 @@ test_expect_success 'a whole Atlas pipeline: $source, stages, $merge' '
 	EOF
 	test_cmp want got
 '
+test_expect_success 'blocking stages: a sorted document keeps its own metadata, a group has none' '
+	printf "{\"k\":1}\n{\"k\":2}\n" >in &&
+	sp "[{\"\$source\": {\"tsFieldName\": \"\"}}, {\"\$sort\": {\"k\": -1}}]" in >out &&
+	cat >want <<-\EOF &&
+	{"k":2,"_stream_meta":{"source":{"type":"file","file":"in","line":2,"offset":8}}}
+	{"k":1,"_stream_meta":{"source":{"type":"file","file":"in","line":1,"offset":0}}}
+	EOF
+	test_cmp want out &&
+	sp "[{\"\$source\": {\"tsFieldName\": \"\"}}, {\"\$group\": {\"_id\": null, \"n\": {\"\$count\": {}}}}]" in >out &&
+	echo "{\"_id\":null,\"n\":2}" >want &&
+	test_cmp want out
+'
 test_done

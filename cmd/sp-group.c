@@ -1,0 +1,190 @@
+/* sp-group: group NDJSON documents as a MongoDB $group stage does. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sp.h"
+
+#define PROG "sp-group"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " PROG " [-cmpu] [-d file] [-L bytes] [-n name] group "
+	    "[file ...]\n"
+	    "       " PROG " [-cmpu] [-d file] [-L bytes] [-n name] -f "
+	    "group-file [file ...]\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	fputs("\n"
+	      "Groups the input documents by the body of a $group stage, "
+	      "{\"_id\": <expression>,\n"
+	      "\"<field>\": {<accumulator>: <expression>}, ...}, and writes "
+	      "one document per group\nat the end, in the order the groups "
+	      "were first seen.\n\n"
+	      "  -c, --canonical         write canonical Extended JSON\n"
+	      "  -d, --dlq FILE          append dead letters to FILE "
+	      "(default: standard error)\n"
+	      "  -f, --file FILE         read the group from FILE\n"
+	      "  -L, --max-line-bytes N  longest input line (default 64M); "
+	      "longer is a dead letter\n"
+	      "  -m, --merge             the input is partial states from "
+	      "--partial runs\n"
+	      "  -n, --name NAME         processorName in dead letters "
+	      "(default: " PROG ")\n"
+	      "  -p, --partial           write mergeable partial states "
+	      "instead of results\n"
+	      "  -u, --unbuffered        flush after every record\n"
+	      "      --stats             print counts to standard error at "
+	      "the end\n"
+	      "  -h, --help              print this help\n"
+	      "  -V, --version           print the version\n"
+	      "\nExit status: 0 all records grouped, 1 some "
+	      "became dead letters,\n2 usage, group or I/O error. "
+	      "See sp-group(1) and sp(7).\n",
+	    stdout);
+}
+
+struct grouper {
+	struct sp_group *g;
+	bool merge;
+};
+
+#define OP "GroupOperator"
+
+/* One document into its group, or one partial state into the groups. */
+static int
+group_one(struct sp_run *r, const uint8_t *doc, uint32_t len, void *arg)
+{
+	struct grouper *gr = arg;
+	struct sp_error e;
+	char reason[600];
+	int rc;
+
+	if (gr->merge)
+		rc = sp_group_merge(gr->g, doc, len, &r->arena, &e);
+	else
+		rc = sp_group_add(gr->g, doc, len, &r->arena, &e);
+	if (rc < 0) {
+		snprintf(reason, sizeof(reason),
+		    "Failed to process input document in " OP " with error: %s",
+		    e.msg);
+		sp_run_dead(r, OP, reason, doc, len);
+	}
+	return 0;
+}
+
+/* Every group, first seen first. A partial is always canonical: no type
+ * may be lost between runs. */
+static void
+write_groups(struct sp_run *r, struct sp_group *g, bool partial)
+{
+	size_t i, n = sp_group_count(g);
+	const uint8_t *doc;
+	uint32_t len;
+	bool canonical = r->canonical;
+
+	if (partial)
+		r->canonical = true;
+	for (i = 0; i < n && r->out.err_no == 0; i++) {
+		sp_arena_reset(&r->arena);
+		if (sp_group_result(g, i, partial, &r->arena, &doc, &len) < 0) {
+			warnx("group %zu: result exceeds the maximum BSON size",
+			    i + 1);
+			r->status = 2;
+			continue;
+		}
+		sp_run_emit_doc(r, doc, len);
+	}
+	r->canonical = canonical;
+}
+
+static void
+warn_msg(const char *msg)
+{
+	warnx("%s", msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    SP_RUN_LONGOPTS,
+	    {"merge", no_argument, NULL, 'm'},
+	    {"partial", no_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *spec_name = NULL;
+	struct grouper gr = {NULL, false};
+	struct sp_buf spec, bson;
+	bool partial = false;
+	struct sp_error e;
+	struct sp_run r;
+	char ver[256];
+	size_t ngroups, nbytes;
+	int ch, rc, status;
+
+	sp_run_init(&r, PROG);
+	r.warn = warn_msg;
+	while ((ch = getopt_long(
+		    argc, argv, SP_RUN_SHORTOPTS "mp", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': help(); return 0;
+		case 'm': gr.merge = true; break;
+		case 'p': partial = true; break;
+		case 'V':
+			sp_run_version(ver, sizeof(ver), PROG);
+			puts(ver);
+			return 0;
+		default:
+			rc = sp_run_option(&r, ch, optarg, &e);
+			if (rc < 0)
+				errx(2, "%s", e.msg);
+			if (rc == 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	/* The group is compiled before any input is read. */
+	sp_buf_init(&spec);
+	switch (sp_run_spec(&r, &argc, &argv, "group", &spec, &spec_name, &e)) {
+	case -1: errx(2, "%s", e.msg);
+	case 1:
+		warnx("no group given");
+		usage(stderr);
+		return 2;
+	}
+	sp_buf_init(&bson);
+	if (sp_json_parse(&bson, (const char *)spec.data, spec.len, &e) < 0)
+		errx(2, "%s: %s", spec_name, e.msg);
+	if (sp_group_compile(&gr.g, bson.data, (uint32_t)bson.len, &e) < 0)
+		errx(2, "%s: %s", spec_name, e.msg);
+	sp_buf_release(&spec);
+	sp_buf_release(&bson);
+
+	if (sp_run_open(&r, &e) < 0)
+		errx(2, "--dlq: %s", e.msg);
+	sp_run_input(&r, argv, argc, group_one, &gr);
+	/* The groups go out at the end of the input, unless nobody is
+	 * reading any more. */
+	if (r.out.err_no == 0)
+		write_groups(&r, gr.g, partial);
+	ngroups = sp_group_count(gr.g);
+	nbytes = sp_group_bytes(gr.g);
+	status = sp_run_close(&r);
+	if (r.stats)
+		warnx("%zu groups, %zu bytes of state", ngroups, nbytes);
+	sp_group_free(gr.g);
+	return status;
+}
