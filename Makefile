@@ -11,7 +11,7 @@
 #   make fuzz            build the libFuzzer targets in t/fuzz into build-fuzz/
 #                        and run each for FUZZ_SECONDS (default 60)
 #   make demo            run the tools on the sample data in t/data
-#   make bench           sp-match against jq on generated solar data
+#   make bench           sp-match and sp-group against jq on generated data
 #   make install         PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -134,6 +134,7 @@ lint:
 bench: all
 	@$(MAKE) --no-print-directory deps
 	sh bench/run.sh $(BENCH_COUNT)
+	sh bench/group.sh $(BENCH_COUNT)
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = $(wildcard t/fuzz/*.c)
