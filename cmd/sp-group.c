@@ -53,7 +53,8 @@ help(void)
 
 struct grouper {
 	struct sp_group *g;
-	bool merge;
+	bool merge; /* -m */
+	bool partial; /* -p */
 };
 
 #define OP "GroupOperator"
@@ -105,6 +106,18 @@ write_groups(struct sp_run *r, struct sp_group *g, bool partial)
 	r->canonical = canonical;
 }
 
+static int
+group_option(int ch, void *arg)
+{
+	struct grouper *gr = arg;
+
+	switch (ch) {
+	case 'm': gr->merge = true; return 1;
+	case 'p': gr->partial = true; return 1;
+	default: return 0;
+	}
+}
+
 static void
 warn_msg(const char *msg)
 {
@@ -120,57 +133,25 @@ main(int argc, char **argv)
 	    {"partial", no_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *spec_name = NULL;
-	struct grouper gr = {NULL, false};
-	struct sp_buf spec, bson;
-	bool partial = false;
+	static const struct sp_run_tool tool = {
+	    "group", sp_json_parse, "mp", longopts, group_option};
+	struct grouper gr = {NULL, false, false};
+	struct sp_buf bson;
 	struct sp_error e;
 	struct sp_run r;
-	char ver[256];
 	size_t ngroups, nbytes;
-	int ch, rc, status;
+	int status;
 
 	sp_run_init(&r, PROG);
 	r.warn = warn_msg;
-	while ((ch = getopt_long(
-		    argc, argv, SP_RUN_SHORTOPTS "mp", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h': help(); return 0;
-		case 'm': gr.merge = true; break;
-		case 'p': partial = true; break;
-		case 'V':
-			sp_run_version(ver, sizeof(ver), PROG);
-			puts(ver);
-			return 0;
-		default:
-			rc = sp_run_option(&r, ch, optarg, &e);
-			if (rc < 0)
-				errx(2, "%s", e.msg);
-			if (rc == 0) {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-
-	/* The group is compiled before any input is read. */
-	sp_buf_init(&spec);
-	switch (sp_run_spec(&r, &argc, &argv, "group", &spec, &spec_name, &e)) {
+	switch (sp_run_args(&r, &argc, &argv, &tool, &gr, &bson, &e)) {
+	case SP_RUN_HELP: help(); return 0;
+	case SP_RUN_VERSION: puts(sp_run_version(PROG)); return 0;
+	case SP_RUN_USAGE: usage(stderr); return 2;
 	case -1: errx(2, "%s", e.msg);
-	case 1:
-		warnx("no group given");
-		usage(stderr);
-		return 2;
 	}
-	sp_buf_init(&bson);
-	if (sp_json_parse(&bson, (const char *)spec.data, spec.len, &e) < 0)
-		errx(2, "%s: %s", spec_name, e.msg);
 	if (sp_group_compile(&gr.g, bson.data, (uint32_t)bson.len, &e) < 0)
-		errx(2, "%s: %s", spec_name, e.msg);
-	sp_buf_release(&spec);
+		errx(2, "%s: %s", r.spec_name, e.msg);
 	sp_buf_release(&bson);
 
 	if (sp_run_open(&r, &e) < 0)
@@ -179,7 +160,7 @@ main(int argc, char **argv)
 	/* The groups go out at the end of the input, unless nobody is
 	 * reading any more. */
 	if (r.out.err_no == 0)
-		write_groups(&r, gr.g, partial);
+		write_groups(&r, gr.g, gr.partial);
 	ngroups = sp_group_count(gr.g);
 	nbytes = sp_group_bytes(gr.g);
 	status = sp_run_close(&r);

@@ -78,6 +78,17 @@ match_one(struct sp_run *r, const uint8_t *doc, uint32_t len, void *arg)
 	return 0;
 }
 
+static int
+match_option(int ch, void *arg)
+{
+	struct matcher *mt = arg;
+
+	if (ch != 'v')
+		return 0;
+	mt->invert = true;
+	return 1;
+}
+
 static void
 warn_msg(const char *msg)
 {
@@ -92,55 +103,24 @@ main(int argc, char **argv)
 	    {"invert-match", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *spec_name = NULL;
-	char ver[256];
-	struct sp_buf spec, bson;
+	static const struct sp_run_tool tool = {
+	    "filter", sp_json_parse, "v", longopts, match_option};
+	struct sp_buf bson;
 	struct sp_error e;
 	struct sp_run r;
 	struct matcher mt = {NULL, false};
-	int ch, rc, status;
+	int status;
 
 	sp_run_init(&r, PROG);
 	r.warn = warn_msg;
-	while ((ch = getopt_long(
-		    argc, argv, SP_RUN_SHORTOPTS "v", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h': help(); return 0;
-		case 'v': mt.invert = true; break;
-		case 'V':
-			sp_run_version(ver, sizeof(ver), PROG);
-			puts(ver);
-			return 0;
-		default:
-			rc = sp_run_option(&r, ch, optarg, &e);
-			if (rc < 0)
-				errx(2, "%s", e.msg);
-			if (rc == 0) {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-
-	/* The filter is compiled before any input is read. */
-	sp_buf_init(&spec);
-	switch (
-	    sp_run_spec(&r, &argc, &argv, "filter", &spec, &spec_name, &e)) {
+	switch (sp_run_args(&r, &argc, &argv, &tool, &mt, &bson, &e)) {
+	case SP_RUN_HELP: help(); return 0;
+	case SP_RUN_VERSION: puts(sp_run_version(PROG)); return 0;
+	case SP_RUN_USAGE: usage(stderr); return 2;
 	case -1: errx(2, "%s", e.msg);
-	case 1:
-		warnx("no filter given");
-		usage(stderr);
-		return 2;
 	}
-	sp_buf_init(&bson);
-	if (sp_json_parse(&bson, (const char *)spec.data, spec.len, &e) < 0)
-		errx(2, "%s: %s", spec_name, e.msg);
 	if (sp_match_compile(&mt.m, bson.data, (uint32_t)bson.len, &e) < 0)
-		errx(2, "%s: %s", spec_name, e.msg);
-	sp_buf_release(&spec);
+		errx(2, "%s: %s", r.spec_name, e.msg);
 	sp_buf_release(&bson);
 
 	if (sp_run_open(&r, &e) < 0)

@@ -86,62 +86,33 @@ main(int argc, char **argv)
 	    SP_RUN_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	const char *spec_name = NULL;
+	static const struct sp_run_tool tool = {
+	    "pipeline", sp_pipeline_parse, NULL, longopts, NULL};
 	struct sp_pipeline_sink sink;
 	struct sp_pipeline *p;
-	struct sp_buf spec, bson;
+	struct sp_buf bson;
 	struct sp_error e;
 	struct sp_run r;
-	char ver[256];
 	size_t i, n;
-	int ch, rc;
+	int rc;
 
 	sp_run_init(&r, PROG);
 	r.warn = warn_msg;
-	while ((ch = getopt_long(
-		    argc, argv, SP_RUN_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h': help(); return 0;
-		case 'V':
-			sp_run_version(ver, sizeof(ver), PROG);
-			puts(ver);
-			return 0;
-		default:
-			rc = sp_run_option(&r, ch, optarg, &e);
-			if (rc < 0)
-				errx(2, "%s", e.msg);
-			if (rc == 0) {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-
-	/* The pipeline is planned and compiled before any input is read. */
-	sp_buf_init(&spec);
-	switch (
-	    sp_run_spec(&r, &argc, &argv, "pipeline", &spec, &spec_name, &e)) {
+	switch (sp_run_args(&r, &argc, &argv, &tool, NULL, &bson, &e)) {
+	case SP_RUN_HELP: help(); return 0;
+	case SP_RUN_VERSION: puts(sp_run_version(PROG)); return 0;
+	case SP_RUN_USAGE: usage(stderr); return 2;
 	case -1: errx(2, "%s", e.msg);
-	case 1:
-		warnx("no pipeline given");
-		usage(stderr);
-		return 2;
 	}
-	sp_buf_init(&bson);
-	if (sp_pipeline_parse(&bson, (const char *)spec.data, spec.len, &e) < 0)
-		errx(2, "%s: %s", spec_name, e.msg);
+	/* The pipeline is planned and compiled before any input is read. */
 	if (sp_pipeline_compile(&p, bson.data, (uint32_t)bson.len, &e) < 0)
-		errx(2, "%s: %s", spec_name, e.msg);
-	sp_buf_release(&spec);
+		errx(2, "%s: %s", r.spec_name, e.msg);
 	sp_buf_release(&bson);
 	if (!sp_pipeline_reads_input(p) && argc > 0)
 		errx(2,
 		    "%s: $source holds the documents: no input file is "
 		    "read",
-		    spec_name);
+		    r.spec_name);
 
 	if (sp_run_open(&r, &e) < 0)
 		errx(2, "--dlq: %s", e.msg);

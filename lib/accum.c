@@ -831,22 +831,32 @@ put_doubles(struct expr_buf *b, struct sp_arena *ar, const char *key,
 	sp_expr_buf_append(b, key, strlen(key), &v);
 }
 
-static int
-bad_partial(
-    const struct accum *a, const bson_value_t *part, struct sp_error *err)
+int
+partial_refused(struct sp_error *err, const char *prefix, const char *name,
+    const bson_value_t *v)
 {
 	struct sp_buf s;
 
 	sp_buf_init(&s);
-	value_str(&s, part);
+	value_str(&s, v);
 	if (s.len > 200) {
 		s.len = 200;
 		sp_buf_puts(&s, "...");
 	}
-	sp_error_set(err, "%s: not a partial state of %s: %s", a->ops->name,
-	    a->ops->name, sp_buf_cstr(&s));
+	sp_error_set(err, "%snot a partial state of %s: %s", prefix, name,
+	    sp_buf_cstr(&s));
 	sp_buf_release(&s);
 	return -1;
+}
+
+static int
+bad_partial(
+    const struct accum *a, const bson_value_t *part, struct sp_error *err)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "%s: ", a->ops->name);
+	return partial_refused(err, prefix, a->ops->name, part);
 }
 
 /* Checks that part is a document whose acc is a's name. */
@@ -884,6 +894,29 @@ get_flag(const bson_value_t *part, const char *key)
 
 	part_get(part, key, &v);
 	return v.value_type == BSON_TYPE_BOOL && v.value.v_bool;
+}
+
+/* The field key of part; false when part is not a partial of a. */
+static bool
+part_field(const struct accum *a, const bson_value_t *part, const char *key,
+    bson_value_t *out)
+{
+	if (!part_check(a, part))
+		return false;
+	part_get(part, key, out);
+	return true;
+}
+
+/* A partial of one field: {acc: name, key: v}. */
+static void
+part_one(const struct accum *a, struct sp_arena *ar, const char *key,
+    const bson_value_t *v, bson_value_t *out)
+{
+	struct expr_buf b;
+
+	part_begin(&b, a, ar);
+	put_value(&b, key, v);
+	part_end(&b, out);
 }
 
 /* Checks that v is missing or an array of finite doubles. */
@@ -1478,9 +1511,8 @@ minmax_merge(const struct accum *a, void *st, const bson_value_t *part,
 {
 	bson_value_t v;
 
-	if (!part_check(a, part))
+	if (!part_field(a, part, "value", &v))
 		return bad_partial(a, part, err);
-	part_get(part, "value", &v);
 	a->ops->add(a, st, &v);
 	return 0;
 }
@@ -1492,12 +1524,10 @@ firstlast_merge(const struct accum *a, void *st, const bson_value_t *part,
 {
 	bson_value_t v;
 
-	if (!part_check(a, part))
+	if (!part_field(a, part, "value", &v))
 		return bad_partial(a, part, err);
-	if (!get_flag(part, "seen"))
-		return 0;
-	part_get(part, "value", &v);
-	a->ops->add(a, st, &v);
+	if (get_flag(part, "seen"))
+		a->ops->add(a, st, &v);
 	return 0;
 }
 
@@ -1522,7 +1552,7 @@ kept_release(const struct accum *a, void *st)
 static const uint8_t empty_bson[5] = {5, 0, 0, 0, 0};
 
 struct push {
-	bson_t *arr; /* NULL until a value */
+	bson_t *arr; /* NULL until a value; first, for held_bytes */
 	uint32_t n;
 	uint32_t pad;
 };
@@ -1545,10 +1575,11 @@ push_add(const struct accum *a, void *st, const bson_value_t *v)
 	(void)bson_append_value(p->arr, k, (int)len, v);
 }
 
+/* b as a value of type (array or document); NULL: an empty one. */
 static void
-arr_value(const bson_t *b, bson_value_t *out)
+held_value(const bson_t *b, bson_type_t type, bson_value_t *out)
 {
-	out->value_type = BSON_TYPE_ARRAY;
+	out->value_type = type;
 	if (b == NULL) {
 		out->value.v_doc.data = (uint8_t *)empty_bson;
 		out->value.v_doc.data_len = sizeof(empty_bson);
@@ -1562,20 +1593,17 @@ static void
 push_result(const struct accum *a, const void *st, struct sp_arena *ar,
     bson_value_t *out)
 {
-	arr_value(((const struct push *)st)->arr, out);
+	held_value(((const struct push *)st)->arr, BSON_TYPE_ARRAY, out);
 }
 
 static void
 push_partial(const struct accum *a, const void *st, struct sp_arena *ar,
     bson_value_t *out)
 {
-	struct expr_buf b;
 	bson_value_t v;
 
-	part_begin(&b, a, ar);
-	arr_value(((const struct push *)st)->arr, &v);
-	put_value(&b, "values", &v);
-	part_end(&b, out);
+	held_value(((const struct push *)st)->arr, BSON_TYPE_ARRAY, &v);
+	part_one(a, ar, "values", &v, out);
 }
 
 /* Feeds each element of the partial's "values" to add. */
@@ -1586,10 +1614,8 @@ values_merge(const struct accum *a, void *st, const bson_value_t *part,
 	bson_value_t v;
 	bson_iter_t it;
 
-	if (!part_check(a, part))
-		return bad_partial(a, part, err);
-	part_get(part, "values", &v);
-	if (v.value_type != BSON_TYPE_ARRAY ||
+	if (!part_field(a, part, "values", &v) ||
+	    v.value_type != BSON_TYPE_ARRAY ||
 	    !bson_iter_init_from_data(
 		&it, v.value.v_doc.data, v.value.v_doc.data_len))
 		return bad_partial(a, part, err);
@@ -1598,21 +1624,23 @@ values_merge(const struct accum *a, void *st, const bson_value_t *part,
 	return 0;
 }
 
+/* $push's and $mergeObjects' states start with their bson_t * (NULL
+ * until a value): these serve both. */
 static size_t
-push_bytes(const struct accum *a, const void *st)
+held_bytes(const struct accum *a, const void *st)
 {
-	const struct push *p = st;
+	const bson_t *b = *(bson_t *const *)st;
 
-	return p->arr != NULL ? sizeof(bson_t) + p->arr->len : 0;
+	return b != NULL ? sizeof(bson_t) + b->len : 0;
 }
 
 static void
-push_release(const struct accum *a, void *st)
+held_release(const struct accum *a, void *st)
 {
-	struct push *p = st;
+	bson_t **b = st;
 
-	bson_destroy(p->arr);
-	p->arr = NULL;
+	bson_destroy(*b);
+	*b = NULL;
 }
 
 /* --------------------------------------------------------- $addToSet */
@@ -1802,13 +1830,10 @@ static void
 set_partial(const struct accum *a, const void *st, struct sp_arena *ar,
     bson_value_t *out)
 {
-	struct expr_buf b;
 	bson_value_t v;
 
-	part_begin(&b, a, ar);
 	set_array(((const struct addtoset *)st)->set, ar, &v);
-	put_value(&b, "values", &v);
-	part_end(&b, out);
+	part_one(a, ar, "values", &v, out);
 }
 
 static size_t
@@ -1841,7 +1866,7 @@ set_release(const struct accum *a, void *st)
 /* ----------------------------------------------------- $mergeObjects */
 
 struct merge {
-	bson_t *doc; /* NULL until an object */
+	bson_t *doc; /* NULL until an object; first, for held_bytes */
 };
 
 /* Objects only; null, missing and undefined pass (and are skipped). */
@@ -1914,36 +1939,20 @@ merge_add(const struct accum *a, void *st, const bson_value_t *v)
 }
 
 static void
-doc_of(const bson_t *b, bson_value_t *out)
-{
-	out->value_type = BSON_TYPE_DOCUMENT;
-	if (b == NULL) {
-		out->value.v_doc.data = (uint8_t *)empty_bson;
-		out->value.v_doc.data_len = sizeof(empty_bson);
-	} else {
-		out->value.v_doc.data = (uint8_t *)bson_get_data(b);
-		out->value.v_doc.data_len = b->len;
-	}
-}
-
-static void
 merge_result(const struct accum *a, const void *st, struct sp_arena *ar,
     bson_value_t *out)
 {
-	doc_of(((const struct merge *)st)->doc, out);
+	held_value(((const struct merge *)st)->doc, BSON_TYPE_DOCUMENT, out);
 }
 
 static void
 merge_partial(const struct accum *a, const void *st, struct sp_arena *ar,
     bson_value_t *out)
 {
-	struct expr_buf b;
 	bson_value_t v;
 
-	part_begin(&b, a, ar);
-	doc_of(((const struct merge *)st)->doc, &v);
-	put_value(&b, "merged", &v);
-	part_end(&b, out);
+	held_value(((const struct merge *)st)->doc, BSON_TYPE_DOCUMENT, &v);
+	part_one(a, ar, "merged", &v, out);
 }
 
 static int
@@ -1952,30 +1961,11 @@ merge_merge(const struct accum *a, void *st, const bson_value_t *part,
 {
 	bson_value_t v;
 
-	if (!part_check(a, part))
-		return bad_partial(a, part, err);
-	part_get(part, "merged", &v);
-	if (v.value_type != BSON_TYPE_DOCUMENT)
+	if (!part_field(a, part, "merged", &v) ||
+	    v.value_type != BSON_TYPE_DOCUMENT)
 		return bad_partial(a, part, err);
 	merge_add(a, st, &v);
 	return 0;
-}
-
-static size_t
-merge_bytes(const struct accum *a, const void *st)
-{
-	const struct merge *m = st;
-
-	return m->doc != NULL ? sizeof(bson_t) + m->doc->len : 0;
-}
-
-static void
-merge_release(const struct accum *a, void *st)
-{
-	struct merge *m = st;
-
-	bson_destroy(m->doc);
-	m->doc = NULL;
 }
 
 /* ------------------------------------------------------------ tables */
@@ -2000,13 +1990,13 @@ static const struct accum_ops op_max = {"$max", sizeof(struct kept),
     kept_partial, kept_bytes, kept_release, NULL};
 static const struct accum_ops op_merge_objects = {"$mergeObjects",
     sizeof(struct merge), compile_expr, merge_eval, init_zero, merge_add,
-    merge_merge, merge_result, merge_partial, merge_bytes, merge_release, NULL};
+    merge_merge, merge_result, merge_partial, held_bytes, held_release, NULL};
 static const struct accum_ops op_min = {"$min", sizeof(struct kept),
     compile_expr, NULL, init_zero, min_add, minmax_merge, kept_result,
     kept_partial, kept_bytes, kept_release, NULL};
 static const struct accum_ops op_push = {"$push", sizeof(struct push),
     compile_expr, NULL, init_zero, push_add, values_merge, push_result,
-    push_partial, push_bytes, push_release, NULL};
+    push_partial, held_bytes, held_release, NULL};
 static const struct accum_ops op_std_dev_pop = {"$stdDevPop",
     sizeof(struct stddev), compile_expr, NULL, init_zero, sd_add, sd_merge,
     sdpop_result, sd_partial, sd_bytes, sd_release, NULL};

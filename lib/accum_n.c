@@ -110,28 +110,30 @@ not_object(const char *name, const bson_value_t *arg, struct sp_error *err)
 	return -1;
 }
 
-/*
- * Whether spec compiles to a constant, as MongoDB's optimize() folds it:
- * *out is its value (a deep copy, bson_value_destroy) when it does.
- */
-static int
-const_value(const bson_value_t *spec, bool *is_const, bson_value_t *out,
-    struct sp_error *err)
+int
+spec_const_value(
+    const bson_value_t *spec, bson_value_t *out, struct sp_error *err)
 {
 	struct expr_comp c;
-	struct enode *node;
+	struct enode *n;
+	int rc = 0;
 
 	c.err = err;
 	c.scope = NULL;
 	c.nslots = 2;
 	c.depth = 0;
-	if (sp_expr_compile_value(&c, spec, &node) < 0)
+	if (sp_expr_compile_value(&c, spec, &n) < 0)
 		return -1;
-	*is_const = sp_expr_is_const(node);
-	if (*is_const)
-		bson_value_copy(&node->cval, out);
-	sp_expr_node_free(node);
-	return 0;
+	if (sp_expr_is_const(n)) {
+		/* $$REMOVE folds to missing, which bson_value_copy refuses. */
+		if (n->cval.value_type == BSON_TYPE_EOD)
+			expr_set_missing(out);
+		else
+			bson_value_copy(&n->cval, out);
+		rc = 1;
+	}
+	sp_expr_node_free(n);
+	return rc;
 }
 
 /* AccumulatorN::validateN. */
@@ -200,24 +202,6 @@ drop(size_t *heap, bson_value_t *v)
 	value_drop(v);
 }
 
-/* The message for a value merge cannot take. */
-static int
-not_partial(const char *name, const bson_value_t *v, struct sp_error *err)
-{
-	struct sp_buf b;
-
-	sp_buf_init(&b);
-	value_str(&b, v);
-	if (b.len > 200) {
-		b.len = 200;
-		sp_buf_puts(&b, "...");
-	}
-	sp_error_set(
-	    err, "not a partial state of %s: %s", name, sp_buf_cstr(&b));
-	sp_buf_release(&b);
-	return -1;
-}
-
 /*
  * A partial's fields: {"acc": name, ...}; *fields[i] is set to the value
  * of names[i] (EOD when absent). -1 when v is not a document of acc name
@@ -237,14 +221,14 @@ partial_fields(const char *name, const bson_value_t *v,
 	if (v->value_type != BSON_TYPE_DOCUMENT ||
 	    !bson_iter_init_from_data(
 		&it, v->value.v_doc.data, v->value.v_doc.data_len))
-		return not_partial(name, v, err);
+		return partial_refused(err, "", name, v);
 	while (bson_iter_next(&it)) {
 		const char *k = bson_iter_key(&it);
 
 		if (strcmp(k, "acc") == 0) {
 			if (!BSON_ITER_HOLDS_UTF8(&it) ||
 			    strcmp(bson_iter_utf8(&it, NULL), name) != 0)
-				return not_partial(name, v, err);
+				return partial_refused(err, "", name, v);
 			acc = true;
 			continue;
 		}
@@ -252,11 +236,11 @@ partial_fields(const char *name, const bson_value_t *v,
 			if (strcmp(k, names[i]) == 0)
 				break;
 		if (i == nf || fields[i].value_type != BSON_TYPE_EOD)
-			return not_partial(name, v, err);
+			return partial_refused(err, "", name, v);
 		fields[i] = *bson_iter_value(&it);
 	}
 	if (!acc)
-		return not_partial(name, v, err);
+		return partial_refused(err, "", name, v);
 	return 0;
 }
 
@@ -325,15 +309,15 @@ static int
 compile_n(struct npriv *p, const bson_value_t *spec, struct sp_error *err)
 {
 	bson_value_t v;
-	bool is_const;
+	int rc;
 
 	sp_expr_free(p->nexpr);
 	p->nexpr = NULL;
 	if (sp_expr_compile(&p->nexpr, spec, err) < 0)
 		return -1;
-	if (const_value(spec, &is_const, &v, err) < 0)
+	if ((rc = spec_const_value(spec, &v, err)) < 0)
 		return -1;
-	if (is_const) {
+	if (rc == 1) {
 		sp_expr_free(p->nexpr);
 		p->nexpr = NULL;
 		/* The check itself waits until every argument has parsed,
@@ -352,18 +336,15 @@ check_const_n(
     const struct npriv *p, const bson_value_t *spec, struct sp_error *err)
 {
 	bson_value_t v;
-	bool is_const;
 	int64_t n;
-	int rc = 0;
+	int rc;
 
 	if (p->nexpr != NULL || p->n > 0)
 		return 0;
-	if (const_value(spec, &is_const, &v, err) < 0)
-		return -1;
-	if (is_const) {
-		rc = validate_n(&v, &n, err);
-		bson_value_destroy(&v);
-	}
+	if ((rc = spec_const_value(spec, &v, err)) <= 0)
+		return rc;
+	rc = validate_n(&v, &n, err);
+	bson_value_destroy(&v);
 	return rc;
 }
 
@@ -1131,13 +1112,13 @@ n_merge(const struct accum *a, void *st, const bson_value_t *part,
 	if (vals.value_type != BSON_TYPE_ARRAY ||
 	    !bson_iter_init_from_data(
 		&it, vals.value.v_doc.data, vals.value.v_doc.data_len))
-		return not_partial(p->name, part, err);
+		return partial_refused(err, "", p->name, part);
 	/* Checked whole before anything changes. */
 	while (bson_iter_next(&it))
 		if (p->nk > 0 ? !tb_entry_ok(p, bson_iter_value(&it))
 			      : expr_nullish(bson_iter_value(&it)) &&
 			    (p->kind == K_MIN || p->kind == K_MAX))
-			return not_partial(p->name, part, err);
+			return partial_refused(err, "", p->name, part);
 	bson_iter_init_from_data(
 	    &it, vals.value.v_doc.data, vals.value.v_doc.data_len);
 	while (bson_iter_next(&it))
@@ -1525,10 +1506,9 @@ parse_p(struct ppriv *pp, const bson_value_t *spec, struct sp_error *err)
 	struct sp_buf b;
 	bson_value_t v;
 	bson_iter_t it;
-	bool is_const;
-	int rc = -1;
+	int is_const, rc = -1;
 
-	if (const_value(spec, &is_const, &v, err) < 0)
+	if ((is_const = spec_const_value(spec, &v, err)) < 0)
 		return -1;
 	sp_buf_init(&b);
 	if (!is_const) {
@@ -1881,7 +1861,7 @@ p_merge(const struct accum *a, void *st, const bson_value_t *part,
 	rc = 0;
 	goto out;
 bad:
-	not_partial(name, part, err);
+	partial_refused(err, "", name, part);
 out:
 	free(o.c);
 	free(w);

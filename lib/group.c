@@ -363,29 +363,6 @@ slab_alloc(struct group_table *t, size_t n)
 	return p;
 }
 
-/* Bytes v holds out of line. */
-static size_t
-key_extra(const bson_value_t *v)
-{
-	switch (v->value_type) {
-	case BSON_TYPE_UTF8: return (size_t)v->value.v_utf8.len + 1;
-	case BSON_TYPE_SYMBOL: return (size_t)v->value.v_symbol.len + 1;
-	case BSON_TYPE_DOCUMENT:
-	case BSON_TYPE_ARRAY: return v->value.v_doc.data_len;
-	case BSON_TYPE_BINARY: return v->value.v_binary.data_len;
-	case BSON_TYPE_REGEX:
-		return strlen(v->value.v_regex.regex) + 1 +
-		    strlen(v->value.v_regex.options) + 1;
-	case BSON_TYPE_DBPOINTER:
-		return (size_t)v->value.v_dbpointer.collection_len + 1;
-	case BSON_TYPE_CODE: return (size_t)v->value.v_code.code_len + 1;
-	case BSON_TYPE_CODEWSCOPE:
-		return (size_t)v->value.v_codewscope.code_len + 1 +
-		    v->value.v_codewscope.scope_len;
-	default: return 0;
-	}
-}
-
 static uint8_t *
 put(uint8_t **p, const void *src, size_t n, bool nul)
 {
@@ -399,7 +376,8 @@ put(uint8_t **p, const void *src, size_t n, bool nul)
 	return at;
 }
 
-/* A copy of v in dst whose out-of-line bytes go to p (key_extra bytes). */
+/* A copy of v in dst whose out-of-line bytes go to p (value_heap_bytes
+ * of them). */
 static void
 key_copy(bson_value_t *dst, const bson_value_t *v, uint8_t *p)
 {
@@ -463,17 +441,14 @@ group_table_new(const struct group_spec *g)
 	return t;
 }
 
-/* Frees what group i's accumulators hold. */
-static void
-release_group(struct group_table *t, struct grp *gr)
+void
+group_block_release(const struct group_spec *g, uint8_t *st, int upto)
 {
-	const struct group_spec *g = t->g;
 	int j;
 
-	for (j = 0; j < g->n; j++)
+	for (j = 0; j < upto; j++)
 		if (g->acc[j].ops->release != NULL)
-			g->acc[j].ops->release(
-			    &g->acc[j], gr->st + g->acc[j].off);
+			g->acc[j].ops->release(&g->acc[j], st + g->acc[j].off);
 }
 
 void
@@ -483,7 +458,7 @@ group_table_clear(struct group_table *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		release_group(t, &t->grp[i]);
+		group_block_release(t->g, t->grp[i].st, t->g->n);
 	for (s = t->slab; s != NULL; s = next) {
 		next = s->next;
 		free(s);
@@ -583,11 +558,9 @@ heap_of(const struct accum *a, const uint8_t *st)
 	return a->ops->bytes != NULL ? a->ops->bytes(a, st + a->off) : 0;
 }
 
-/* Initializes a zeroed state block for key k; on failure nothing is left
- * to free. */
-static int
-init_block(const struct group_spec *g, uint8_t *st, const bson_value_t *k,
-    struct sp_error *err)
+int
+group_block_init(const struct group_spec *g, uint8_t *st,
+    const bson_value_t *key, struct sp_error *err)
 {
 	int j;
 
@@ -595,15 +568,65 @@ init_block(const struct group_spec *g, uint8_t *st, const bson_value_t *k,
 		const struct accum *a = &g->acc[j];
 
 		if (a->ops->init != NULL &&
-		    a->ops->init(a, st + a->off, k, err) < 0) {
-			while (--j >= 0)
-				if (g->acc[j].ops->release != NULL)
-					g->acc[j].ops->release(
-					    &g->acc[j], st + g->acc[j].off);
+		    a->ops->init(a, st + a->off, key, err) < 0) {
+			group_block_release(g, st, j);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int
+group_block_inputs(const struct group_spec *g, const uint8_t *doc, uint32_t len,
+    struct sp_arena *ar, bson_value_t *vals, struct sp_error *err)
+{
+	int j, rc;
+
+	for (j = 0; j < g->n; j++) {
+		const struct accum *a = &g->acc[j];
+
+		if (a->ops->eval != NULL)
+			rc = a->ops->eval(a, doc, len, ar, &vals[j], err);
+		else if (a->expr != NULL)
+			rc = sp_expr_eval(a->expr, doc, len, ar, &vals[j], err);
+		else {
+			expr_set_missing(&vals[j]);
+			rc = 0;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+group_block_result(const struct group_spec *g, const uint8_t *st,
+    const bson_value_t *id, bool partial, struct sp_arena *ar,
+    bson_value_t *out)
+{
+	struct expr_buf b;
+	bson_value_t v;
+	int j;
+
+	sp_expr_buf_init(&b, ar);
+	sp_expr_buf_append(&b, "_id", 3, id);
+	for (j = 0; j < g->n; j++) {
+		const struct accum *a = &g->acc[j];
+
+		if (partial && a->ops->partial != NULL)
+			a->ops->partial(a, st + a->off, ar, &v);
+		else
+			a->ops->result(a, st + a->off, ar, &v);
+		/* A missing result is null in the output, "so return
+		 * objects are predictable" (GroupProcessor::makeDocument);
+		 * in a partial it leaves the field out, which merge reads as
+		 * a missing state. */
+		if (!partial && v.value_type == BSON_TYPE_EOD)
+			expr_set_null(&v);
+		if (v.value_type != BSON_TYPE_EOD)
+			sp_expr_buf_append(&b, a->field, strlen(a->field), &v);
+	}
+	return sp_expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out);
 }
 
 /*
@@ -632,10 +655,10 @@ find_or_make(struct group_table *t, const bson_value_t *k, struct grp **out,
 	mark = t->slab;
 	mark_used = mark != NULL ? mark->used : 0;
 	mark_total = t->slab_used;
-	extra = ALIGN16(key_extra(k));
+	extra = ALIGN16(value_heap_bytes(k));
 	chunk = slab_alloc(t, g->size + extra);
 	memset(chunk, 0, g->size);
-	if (init_block(g, chunk, k, err) < 0) {
+	if (group_block_init(g, chunk, k, err) < 0) {
 		/* Give the chunk back: to its old slab, or leave the new
 		 * one empty for the next group. */
 		t->slab->used = t->slab == mark ? mark_used : 0;
@@ -662,14 +685,37 @@ find_or_make(struct group_table *t, const bson_value_t *k, struct grp **out,
 	return 0;
 }
 
+/* Folds vals (one document's inputs, or with merge partial states that
+ * were checked) into the group of key, counting what its heap grows by. */
+static int
+fold_in(struct group_table *t, const bson_value_t *key,
+    const bson_value_t *vals, bool merge, struct sp_error *err)
+{
+	const struct group_spec *g = t->g;
+	struct grp *gr = NULL;
+	int j;
+
+	if (find_or_make(t, key, &gr, err) < 0)
+		return -1;
+	for (j = 0; j < g->n; j++) {
+		const struct accum *a = &g->acc[j];
+		size_t before = heap_of(a, gr->st);
+
+		if (merge)
+			(void)a->ops->merge(a, gr->st + a->off, &vals[j], err);
+		else
+			a->ops->add(a, gr->st + a->off, &vals[j]);
+		add_heap(t, a, gr->st, before);
+	}
+	return 0;
+}
+
 int
 group_table_add(struct group_table *t, const uint8_t *doc, uint32_t len,
     struct sp_arena *ar, struct sp_error *err)
 {
 	const struct group_spec *g = t->g;
-	struct grp *gr;
 	bson_value_t key;
-	int j, rc;
 
 	/* Everything the document gives is worked out before any group is
 	 * touched, so that a failure leaves the table as it was. */
@@ -678,31 +724,9 @@ group_table_add(struct group_table *t, const uint8_t *doc, uint32_t len,
 	/* SERVER-4674: a missing _id groups with null. */
 	if (key.value_type == BSON_TYPE_EOD)
 		expr_set_null(&key);
-	for (j = 0; j < g->n; j++) {
-		const struct accum *a = &g->acc[j];
-
-		if (a->ops->eval != NULL)
-			rc = a->ops->eval(a, doc, len, ar, &t->vals[j], err);
-		else if (a->expr != NULL)
-			rc = sp_expr_eval(
-			    a->expr, doc, len, ar, &t->vals[j], err);
-		else {
-			expr_set_missing(&t->vals[j]);
-			rc = 0;
-		}
-		if (rc < 0)
-			return -1;
-	}
-	if (find_or_make(t, &key, &gr, err) < 0)
+	if (group_block_inputs(g, doc, len, ar, t->vals, err) < 0)
 		return -1;
-	for (j = 0; j < g->n; j++) {
-		const struct accum *a = &g->acc[j];
-		size_t before = heap_of(a, gr->st);
-
-		a->ops->add(a, gr->st + a->off, &t->vals[j]);
-		add_heap(t, a, gr->st, before);
-	}
-	return 0;
+	return fold_in(t, &key, t->vals, false, err);
 }
 
 #define NOT_PARTIAL "not a partial state of this $group: "
@@ -713,7 +737,6 @@ group_table_merge(struct group_table *t, const uint8_t *doc, uint32_t len,
 {
 	const struct group_spec *g = t->g;
 	bson_value_t key, *part = t->vals;
-	struct grp *gr;
 	bson_iter_t it;
 	int j;
 
@@ -759,47 +782,16 @@ group_table_merge(struct group_table *t, const uint8_t *doc, uint32_t len,
 		if (rc < 0)
 			return -1;
 	}
-	if (find_or_make(t, &key, &gr, err) < 0)
-		return -1;
-	for (j = 0; j < g->n; j++) {
-		const struct accum *a = &g->acc[j];
-		size_t before = heap_of(a, gr->st);
-
-		(void)a->ops->merge(a, gr->st + a->off, &part[j], err);
-		add_heap(t, a, gr->st, before);
-	}
-	return 0;
+	return fold_in(t, &key, part, true, err);
 }
 
 void
 group_table_result(const struct group_table *t, size_t i, bool partial,
     struct sp_arena *ar, bson_value_t *out)
 {
-	const struct group_spec *g = t->g;
 	const struct grp *gr = &t->grp[i];
-	struct expr_buf b;
-	bson_value_t v;
-	int j;
 
-	sp_expr_buf_init(&b, ar);
-	sp_expr_buf_append(&b, "_id", 3, &gr->key);
-	for (j = 0; j < g->n; j++) {
-		const struct accum *a = &g->acc[j];
-
-		if (partial && a->ops->partial != NULL)
-			a->ops->partial(a, gr->st + a->off, ar, &v);
-		else
-			a->ops->result(a, gr->st + a->off, ar, &v);
-		/* A missing result is null in the output, "so return
-		 * objects are predictable" (GroupProcessor::makeDocument);
-		 * in a partial it leaves the field out, which merge reads as
-		 * a missing state. */
-		if (!partial && v.value_type == BSON_TYPE_EOD)
-			expr_set_null(&v);
-		if (v.value_type != BSON_TYPE_EOD)
-			sp_expr_buf_append(&b, a->field, strlen(a->field), &v);
-	}
-	if (sp_expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out) < 0)
+	if (group_block_result(t->g, gr->st, &gr->key, partial, ar, out) < 0)
 		expr_set_null(out);
 }
 

@@ -101,6 +101,20 @@ int accum_compile(struct accum *a, const char *field, const bson_value_t *spec,
     struct sp_error *err);
 void accum_release(struct accum *a);
 
+/*
+ * Compiles spec (an accumulator's or a stage's argument) and tells whether
+ * it folds to a constant, as MongoDB's optimize() does: 1 with *out a deep
+ * copy (bson_value_destroy; missing for $$REMOVE), 0 when it does not, -1
+ * with err when it does not compile. accum_n.c
+ */
+int spec_const_value(
+    const bson_value_t *spec, bson_value_t *out, struct sp_error *err);
+
+/* -1 with err "<prefix>not a partial state of <name>: <v>" (v cut at 200
+ * bytes): what merge says of a value it cannot take. */
+int partial_refused(struct sp_error *err, const char *prefix, const char *name,
+    const bson_value_t *v);
+
 /* ------------------------------------------------ values kept in state */
 
 /* A deep copy of v into dst (malloc'd when v has out-of-line bytes). */
@@ -164,6 +178,28 @@ int group_spec_compile(
     struct group_spec **out, const bson_value_t *spec, struct sp_error *err);
 void group_spec_free(struct group_spec *g);
 
+/*
+ * A group's state block: g->size bytes, one accumulator's state at each
+ * a->off, driven through the accumulators' ops (as the group table and
+ * the $bucket stages keep their blocks).
+ */
+/* Initializes a zeroed block for key; -1 with err when an accumulator
+ * refuses the key, and then nothing is left to free. */
+int group_block_init(const struct group_spec *g, uint8_t *st,
+    const bson_value_t *key, struct sp_error *err);
+/* Frees what accumulators 0 to upto-1 hold in st. */
+void group_block_release(const struct group_spec *g, uint8_t *st, int upto);
+/* What each accumulator takes from doc (its eval, else its expression)
+ * into vals[0..g->n-1], in ar; -1 with err when one fails. */
+int group_block_inputs(const struct group_spec *g, const uint8_t *doc,
+    uint32_t len, struct sp_arena *ar, bson_value_t *vals,
+    struct sp_error *err);
+/* {_id: id, <field>: <result or, with partial, partial state>, ...} in
+ * ar; -1 when it grew past BSON's limit. */
+int group_block_result(const struct group_spec *g, const uint8_t *st,
+    const bson_value_t *id, bool partial, struct sp_arena *ar,
+    bson_value_t *out);
+
 struct group_table;
 
 struct group_table *group_table_new(const struct group_spec *g);
@@ -216,6 +252,10 @@ int stage_limit_new(struct stage **, const char *, const bson_value_t *,
     struct sp_error *); /* stage_sort.c: $limit */
 int stage_skip_new(struct stage **, const char *, const bson_value_t *,
     struct sp_error *); /* stage_sort.c: $skip */
+/* Whether a groupBy spec ($bucket, $sortByCount...) is a "$path" of
+ * minlen bytes at least or an object whose first field is an operator;
+ * the callers word the error. stage_bucket.c */
+bool group_by_ok(const bson_value_t *v, size_t minlen);
 int stage_bucket_new(struct stage **, const char *, const bson_value_t *,
     struct sp_error *); /* stage_bucket.c: $bucket */
 int stage_bucket_auto_new(struct stage **, const char *, const bson_value_t *,

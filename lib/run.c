@@ -1,5 +1,6 @@
 /* run.c: what every tool shares: common options, the read loop, exit status. */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,8 +14,8 @@
 #include "sp.h"
 
 /*
- * A tool's main parses its options (handing the common letters to
- * sp_run_option), compiles its spec, then calls sp_run_open,
+ * A tool's main reads its command line with sp_run_args (its own letters
+ * to a callback), compiles its spec, then calls sp_run_open,
  * sp_run_input with a callback per document, and sp_run_close for the
  * exit status. Everything a record can run into on the way (a file that
  * cannot be opened, a line that is not a document, a stage that fails) is
@@ -81,8 +82,13 @@ bad:
 	    err, "--max-line-bytes: invalid byte count '%s' (1 to 1G)", s);
 }
 
-int
-sp_run_option(struct sp_run *r, int ch, const char *arg, struct sp_error *err)
+/*
+ * Takes one of the common options (c d f L n u --stats; h and V stay with
+ * the tool). Returns 1 when ch was one, 0 when it is not common, -1 for a
+ * bad argument with err set ("--max-line-bytes: invalid byte count ...").
+ */
+static int
+run_option(struct sp_run *r, int ch, const char *arg, struct sp_error *err)
 {
 	switch (ch) {
 	case 'c': r->canonical = true; return 1;
@@ -96,14 +102,16 @@ sp_run_option(struct sp_run *r, int ch, const char *arg, struct sp_error *err)
 	}
 }
 
-void
-sp_run_version(char *buf, size_t size, const char *prog)
+const char *
+sp_run_version(const char *prog)
 {
+	static char buf[256];
 	char pcre[64] = "";
 
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
-	snprintf(buf, size, "%s %s (libbson %s, PCRE2 %s)", prog, SP_VERSION,
-	    bson_get_version(), pcre);
+	snprintf(buf, sizeof(buf), "%s %s (libbson %s, PCRE2 %s)", prog,
+	    SP_VERSION, bson_get_version(), pcre);
+	return buf;
 }
 
 int
@@ -130,8 +138,14 @@ sp_read_file(const char *path, struct sp_buf *buf, struct sp_error *err)
 	return 0;
 }
 
-int
-sp_run_spec(const struct sp_run *r, int *argc, char ***argv, const char *what,
+/*
+ * The spec: the -f file when one was given, else the first operand, which
+ * is then taken off (*argc, *argv). Appends it to spec and points *name at
+ * what messages call it: the file, or what. Returns 0; 1 when there is
+ * neither; -1 with err when the file cannot be read.
+ */
+static int
+run_spec(const struct sp_run *r, int *argc, char ***argv, const char *what,
     struct sp_buf *spec, const char **name, struct sp_error *err)
 {
 	if (r->spec_file != NULL) {
@@ -161,6 +175,56 @@ warn(struct sp_run *r, const char *fmt, ...)
 	va_end(ap);
 	if (r->warn != NULL)
 		r->warn(msg);
+}
+
+int
+sp_run_args(struct sp_run *r, int *argc, char ***argv,
+    const struct sp_run_tool *tool, void *arg, struct sp_buf *bson,
+    struct sp_error *err)
+{
+	char shortopts[64];
+	struct sp_buf spec;
+	int ch, rc;
+
+	snprintf(shortopts, sizeof(shortopts), "%s%s", SP_RUN_SHORTOPTS,
+	    tool->shortopts != NULL ? tool->shortopts : "");
+	while ((ch = getopt_long(
+		    *argc, *argv, shortopts, tool->longopts, NULL)) != -1) {
+		if (tool->option != NULL && tool->option(ch, arg))
+			continue;
+		switch (ch) {
+		case 'h': return SP_RUN_HELP;
+		case 'V': return SP_RUN_VERSION;
+		default:
+			rc = run_option(r, ch, optarg, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				return SP_RUN_USAGE;
+			break;
+		}
+	}
+	*argc -= optind;
+	*argv += optind;
+
+	/* The spec is parsed before any input is read. */
+	sp_buf_init(&spec);
+	sp_buf_init(bson);
+	rc = run_spec(r, argc, argv, tool->what, &spec, &r->spec_name, err);
+	if (rc == 1) {
+		warn(r, "no %s given", tool->what);
+		rc = SP_RUN_USAGE;
+	} else if (rc == 0 &&
+	    tool->parse(bson, (const char *)spec.data, spec.len, err) < 0) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		rc = sp_error_set(err, "%s: %s", r->spec_name, msg);
+	}
+	sp_buf_release(&spec);
+	if (rc != 0)
+		sp_buf_release(bson);
+	return rc;
 }
 
 static void

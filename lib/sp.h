@@ -531,8 +531,8 @@ int sp_pipeline_finish(struct sp_pipeline *p);
  * exit status. A tool's main:
  *
  *	sp_run_init(&r, "sp-x"); r.warn = ...;
- *	getopt_long loop: sp_run_option(&r, ch, optarg, &err) for each letter
- *	compile the spec (r.spec_file, sp_read_file)
+ *	sp_run_args(&r, &argc, &argv, &tool, ctx, &bson, &err): the options
+ *	    and the spec; then compile bson
  *	sp_run_open(&r, &err);
  *	sp_run_input(&r, files, nfiles, per_document, ctx);
  *	return sp_run_close(&r);
@@ -543,7 +543,7 @@ int sp_pipeline_finish(struct sp_pipeline *p);
  */
 struct sp_run_state;
 struct sp_run {
-	/* Options: defaults from sp_run_init, set by sp_run_option. */
+	/* Options: defaults from sp_run_init, set by sp_run_args. */
 	const char *prog; /* the tool's name */
 	const char *dlq_path; /* -d; NULL: standard error */
 	const char *spec_file; /* -f; NULL: the first operand */
@@ -552,6 +552,8 @@ struct sp_run {
 	bool unbuffered; /* -u, or SP_UNBUFFERED set and not empty */
 	bool stats; /* --stats */
 	size_t max_line; /* -L */
+	/* What messages call the spec: the -f file, or "filter"... */
+	const char *spec_name;
 	/* Gets each diagnostic ("FILE: reason", the --stats line), without
 	 * the program name; tools pass it to warnx. */
 	void (*warn)(const char *msg);
@@ -567,7 +569,8 @@ struct sp_run {
 	struct sp_run_state *st;
 };
 
-/* The letters sp_run_option takes, for getopt_long: */
+/* The common letters, for getopt_long; a tool's longopts start with
+ * SP_RUN_LONGOPTS. */
 #define SP_RUN_SHORTOPTS "cd:f:hL:n:uV"
 #define SP_RUN_OPT_STATS 0x100 /* --stats has no letter */
 /* clang-format off */
@@ -585,27 +588,46 @@ struct sp_run {
 
 /* Defaults; SP_UNBUFFERED is read here. */
 void sp_run_init(struct sp_run *r, const char *prog);
-/*
- * Takes one of the common options (c d f L n u --stats; h and V stay with
- * the tool). Returns 1 when ch was one, 0 when it is not common, -1 for a
- * bad argument with err set ("--max-line-bytes: invalid byte count ...").
- */
-int sp_run_option(
-    struct sp_run *r, int ch, const char *arg, struct sp_error *err);
-/* "PROG X.Y.Z (libbson A, PCRE2 B)" into buf. */
-void sp_run_version(char *buf, size_t size, const char *prog);
+/* "PROG X.Y.Z (libbson A, PCRE2 B)", in static storage (borrowed). */
+const char *sp_run_version(const char *prog);
 /* Appends the whole file ("-": standard input) to buf; -1 with err
  * "PATH: reason". */
 int sp_read_file(const char *path, struct sp_buf *buf, struct sp_error *err);
+
+/* A tool's own part of its command line, for sp_run_args. */
+struct option;
+struct sp_run_tool {
+	const char *what; /* the spec: "filter", "group", "pipeline" */
+	/* Parses the spec's text: sp_json_parse, sp_pipeline_parse. */
+	int (*parse)(struct sp_buf *out, const char *text, size_t len,
+	    struct sp_error *err);
+	const char *shortopts; /* the tool's letters beyond SP_RUN_SHORTOPTS */
+	const struct option *longopts; /* SP_RUN_LONGOPTS, the tool's, {0} */
+	/* Takes one of the tool's own letters: 1, or 0 when ch is none of
+	 * them. NULL: the tool has none. */
+	int (*option)(int ch, void *arg);
+};
+
+/* What sp_run_args leaves to the tool besides going on (0). */
+#define SP_RUN_HELP 1 /* -h: print the help, exit 0 */
+#define SP_RUN_VERSION 2 /* -V: print sp_run_version(), exit 0 */
+#define SP_RUN_USAGE 3 /* print the usage, exit 2: what was wrong is said */
+
 /*
- * The spec every tool starts from: the -f file when one was given, else
- * the first operand, which is then taken off (*argc, *argv). Appends it to
- * spec and points *name at what messages call it: the file, or what.
- * Returns 0; 1 when there is neither (the caller says "no <what> given");
- * -1 with err when the file cannot be read.
+ * The command line of a tool: getopt_long over the common options (c d f
+ * L n u --stats, into r) and the tool's (tool->option with arg), then the
+ * spec (the -f file when one was given, else the first operand, taken
+ * off) parsed with tool->parse into bson. *argc and *argv are left at the
+ * input files, r->spec_name at what messages call the spec.
+ *
+ * Returns 0, and the caller compiles bson and frees it (sp_buf_release);
+ * SP_RUN_HELP or SP_RUN_VERSION at -h or -V; SP_RUN_USAGE for an unknown
+ * option (getopt_long has said so) or no spec ("no <what> given" to
+ * r->warn); -1 with err for a bad option argument, or a spec that cannot
+ * be read or parsed ("NAME: reason"). bson holds nothing but after 0.
  */
-int sp_run_spec(const struct sp_run *r, int *argc, char ***argv,
-    const char *what, struct sp_buf *spec, const char **name,
+int sp_run_args(struct sp_run *r, int *argc, char ***argv,
+    const struct sp_run_tool *tool, void *arg, struct sp_buf *bson,
     struct sp_error *err);
 
 /* Opens the dead letters and standard output, and ignores SIGPIPE (EPIPE

@@ -28,35 +28,6 @@ elem_text(struct sp_buf *b, const bson_value_t *v)
 	return sp_buf_cstr(b) + 2;
 }
 
-/*
- * Compiles v and tells whether it folded to a constant: 1 with *out a deep
- * copy (bson_value_destroy), 0 when it did not, -1 when it does not compile.
- */
-static int
-const_value(const bson_value_t *v, bson_value_t *out, struct sp_error *err)
-{
-	struct expr_comp c;
-	struct enode *n;
-	int rc = 0;
-
-	c.err = err;
-	c.scope = NULL;
-	c.nslots = 2;
-	c.depth = 0;
-	if (sp_expr_compile_value(&c, v, &n) < 0)
-		return -1;
-	if (sp_expr_is_const(n)) {
-		/* $$REMOVE folds to missing, which bson_value_copy refuses. */
-		if (n->cval.value_type == BSON_TYPE_EOD)
-			expr_set_missing(out);
-		else
-			bson_value_copy(&n->cval, out);
-		rc = 1;
-	}
-	sp_expr_node_free(n);
-	return rc;
-}
-
 /* Appends each field of the document v (an "output" spec) to b. */
 static void
 append_fields(bson_t *b, const bson_value_t *v)
@@ -95,59 +66,16 @@ compile_output(
 	return rc;
 }
 
-/* What accumulator a takes from doc: its eval, else its expression. */
-static int
-acc_input(const struct accum *a, const uint8_t *doc, uint32_t len,
-    struct sp_arena *ar, bson_value_t *out, struct sp_error *err)
-{
-	if (a->ops->eval != NULL)
-		return a->ops->eval(a, doc, len, ar, out, err);
-	if (a->expr != NULL)
-		return sp_expr_eval(a->expr, doc, len, ar, out, err);
-	expr_set_missing(out);
-	return 0;
-}
-
-/* Every accumulator's input from doc, into vals (g->n values in ar). */
-static int
-acc_inputs(const struct group_spec *g, const uint8_t *doc, uint32_t len,
-    struct sp_arena *ar, bson_value_t *vals, struct sp_error *err)
-{
-	int j;
-
-	for (j = 0; j < g->n; j++)
-		if (acc_input(&g->acc[j], doc, len, ar, &vals[j], err) < 0)
-			return -1;
-	return 0;
-}
-
-static void
-block_release(const struct group_spec *g, uint8_t *st, int upto)
-{
-	int j;
-
-	for (j = 0; j < upto; j++)
-		if (g->acc[j].ops->release != NULL)
-			g->acc[j].ops->release(&g->acc[j], st + g->acc[j].off);
-}
-
 /* A bucket's state, freed with block_free. */
 static uint8_t *
 block_new(
     const struct group_spec *g, const bson_value_t *key, struct sp_error *err)
 {
 	uint8_t *st = sp_xcalloc(1, g->size > 0 ? g->size : 1);
-	int j;
 
-	for (j = 0; j < g->n; j++) {
-		const struct accum *a = &g->acc[j];
-
-		if (a->ops->init != NULL &&
-		    a->ops->init(a, st + a->off, key, err) < 0) {
-			block_release(g, st, j);
-			free(st);
-			return NULL;
-		}
+	if (group_block_init(g, st, key, err) < 0) {
+		free(st);
+		return NULL;
 	}
 	return st;
 }
@@ -157,7 +85,7 @@ block_free(const struct group_spec *g, uint8_t *st)
 {
 	if (st == NULL)
 		return;
-	block_release(g, st, g->n);
+	group_block_release(g, st, g->n);
 	free(st);
 }
 
@@ -168,29 +96,6 @@ block_add(const struct group_spec *g, uint8_t *st, const bson_value_t *vals)
 
 	for (j = 0; j < g->n; j++)
 		g->acc[j].ops->add(&g->acc[j], st + g->acc[j].off, &vals[j]);
-}
-
-/* {_id: id, <field>: <result>, ...} in ar; missing results are null, as
- * $group writes them. -1 when it grew past BSON's limit. */
-static int
-block_result(const struct group_spec *g, const uint8_t *st,
-    const bson_value_t *id, struct sp_arena *ar, bson_value_t *out)
-{
-	struct expr_buf b;
-	bson_value_t v;
-	int j;
-
-	sp_expr_buf_init(&b, ar);
-	sp_expr_buf_append(&b, "_id", 3, id);
-	for (j = 0; j < g->n; j++) {
-		const struct accum *a = &g->acc[j];
-
-		a->ops->result(a, st + a->off, ar, &v);
-		if (v.value_type == BSON_TYPE_EOD)
-			expr_set_null(&v);
-		sp_expr_buf_append(&b, a->field, strlen(a->field), &v);
-	}
-	return sp_expr_buf_finish(&b, BSON_TYPE_DOCUMENT, out);
 }
 
 /* Emits one bucket's document, then reclaims what the rest of the chain
@@ -205,16 +110,41 @@ emit_block(struct stage *s, const struct group_spec *g, const uint8_t *st,
 	int rc = 0;
 
 	sp_arena_mark(ar, &mark);
-	if (block_result(g, st, id, ar, &out) == 0)
+	if (group_block_result(g, st, id, false, ar, &out) == 0)
 		rc = stage_emit(
 		    s, out.value.v_doc.data, out.value.v_doc.data_len);
 	sp_arena_rewind(ar, &mark);
 	return rc;
 }
 
-/* Whether a groupBy spec is a "$path" (of minlen bytes at least) or an
- * object whose first field is an operator; the callers word the error. */
-static bool
+typedef int (*parse_fn)(struct stage *s, const bson_value_t *spec,
+    struct sp_buf *msg, struct sp_error *err);
+
+/* Sets up s (zeroed, of ops' kind) from spec with parse, which words its
+ * errors in msg; frees s when that fails. */
+static int
+stage_make(struct stage **out, struct stage *s, const struct stage_ops *ops,
+    const char *name, parse_fn parse, const bson_value_t *spec,
+    struct sp_error *err)
+{
+	struct sp_buf msg;
+	int rc;
+
+	*out = NULL;
+	s->ops = ops;
+	s->name = name;
+	sp_buf_init(&msg);
+	rc = parse(s, spec, &msg, err);
+	sp_buf_release(&msg);
+	if (rc < 0) {
+		ops->free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+bool
 group_by_ok(const bson_value_t *v, size_t minlen)
 {
 	bson_iter_t it;
@@ -300,7 +230,7 @@ bucket_push(struct stage *s, const uint8_t *doc, uint32_t len)
 		return 0;
 	}
 	vals = sp_arena_alloc(ar, sizeof(*vals) * (bs->g->n + 1));
-	if (acc_inputs(bs->g, doc, len, ar, vals, err) < 0) {
+	if (group_block_inputs(bs->g, doc, len, ar, vals, err) < 0) {
 		stage_fail(s, doc, len, err->msg);
 		return 0;
 	}
@@ -420,7 +350,8 @@ bucket_boundaries(struct bucket_stage *bs, const bson_value_t *v,
 	while (bson_iter_next(&it)) {
 		bs->bound =
 		    sp_xrealloc(bs->bound, sizeof(*bs->bound) * (bs->nb + 1));
-		rc = const_value(bson_iter_value(&it), &bs->bound[bs->nb], err);
+		rc = spec_const_value(
+		    bson_iter_value(&it), &bs->bound[bs->nb], err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
@@ -465,9 +396,10 @@ bucket_boundaries(struct bucket_stage *bs, const bson_value_t *v,
 }
 
 static int
-bucket_parse(struct bucket_stage *bs, const bson_value_t *spec,
-    struct sp_buf *msg, struct sp_error *err)
+bucket_parse(struct stage *s, const bson_value_t *spec, struct sp_buf *msg,
+    struct sp_error *err)
 {
+	struct bucket_stage *bs = (struct bucket_stage *)s;
 	bson_value_t group_by; /* borrowed from spec */
 	bson_t out = BSON_INITIALIZER;
 	bool has_output = false, has_group_by = false;
@@ -498,7 +430,7 @@ bucket_parse(struct bucket_stage *bs, const bson_value_t *spec,
 			if (bs->has_default)
 				bson_value_destroy(&bs->dflt);
 			bs->has_default = false;
-			if ((rc = const_value(v, &bs->dflt, err)) < 0)
+			if ((rc = spec_const_value(v, &bs->dflt, err)) < 0)
 				goto fail;
 			if (rc == 0) {
 				sp_error_set(err,
@@ -578,23 +510,8 @@ int
 stage_bucket_new(struct stage **out, const char *name, const bson_value_t *spec,
     struct sp_error *err)
 {
-	struct bucket_stage *bs;
-	struct sp_buf msg;
-	int rc;
-
-	*out = NULL;
-	bs = sp_xcalloc(1, sizeof(*bs));
-	bs->base.ops = &bucket_ops;
-	bs->base.name = name;
-	sp_buf_init(&msg);
-	rc = bucket_parse(bs, spec, &msg, err);
-	sp_buf_release(&msg);
-	if (rc < 0) {
-		bucket_free(&bs->base);
-		return -1;
-	}
-	*out = &bs->base;
-	return 0;
+	return stage_make(out, sp_xcalloc(1, sizeof(struct bucket_stage)),
+	    &bucket_ops, name, bucket_parse, spec, err);
 }
 
 /* ------------------------------------------------ granularity rounders */
@@ -961,22 +878,6 @@ struct bauto_stage {
 	size_t n, cap;
 };
 
-static void
-keep(bson_value_t *dst, const bson_value_t *v)
-{
-	if (v->value_type == BSON_TYPE_EOD)
-		expr_set_missing(dst);
-	else
-		value_keep(dst, v);
-}
-
-static void
-drop(bson_value_t *v)
-{
-	if (v->value_type != BSON_TYPE_EOD)
-		value_drop(v);
-}
-
 /* extractKey's checks when there is a granularity; NULL when v is fine. */
 static const char *
 gran_check(const bson_value_t *v, char *buf, size_t size)
@@ -1031,7 +932,7 @@ bauto_push(struct stage *s, const uint8_t *doc, uint32_t len)
 	if (key.value_type == BSON_TYPE_EOD)
 		expr_set_null(&key);
 	vals = sp_arena_alloc(ar, sizeof(*vals) * (gn + 1));
-	if (acc_inputs(ba->g, doc, len, ar, vals, err) < 0) {
+	if (group_block_inputs(ba->g, doc, len, ar, vals, err) < 0) {
 		stage_fail(s, doc, len, err->msg);
 		return 0;
 	}
@@ -1041,10 +942,10 @@ bauto_push(struct stage *s, const uint8_t *doc, uint32_t len)
 		ba->vals = sp_xrealloc(
 		    ba->vals, sizeof(*ba->vals) * ba->cap * (gn > 0 ? gn : 1));
 	}
-	keep(&ba->e[ba->n].key, &key);
+	value_keep(&ba->e[ba->n].key, &key);
 	ba->e[ba->n].pos = ba->n;
 	for (j = 0; j < gn; j++)
-		keep(&ba->vals[ba->n * gn + j], &vals[j]);
+		value_keep(&ba->vals[ba->n * gn + j], &vals[j]);
 	ba->n++;
 	return 0;
 }
@@ -1095,7 +996,7 @@ bauto_emit(struct bauto_stage *ba, size_t from, size_t to, size_t *order,
 	sp_expr_buf_append(&b, "min", 3, min);
 	sp_expr_buf_append(&b, "max", 3, max);
 	if (sp_expr_buf_finish(&b, BSON_TYPE_DOCUMENT, &id) == 0 &&
-	    block_result(ba->g, st, &id, ar, &out) == 0)
+	    group_block_result(ba->g, st, &id, false, ar, &out) == 0)
 		rc = stage_emit(
 		    s, out.value.v_doc.data, out.value.v_doc.data_len);
 	sp_arena_rewind(ar, &mark);
@@ -1170,9 +1071,9 @@ bauto_free(struct stage *s)
 	int j;
 
 	for (i = 0; i < ba->n; i++) {
-		drop(&ba->e[i].key);
+		value_drop(&ba->e[i].key);
 		for (j = 0; j < ba->g->n; j++)
-			drop(&ba->vals[i * ba->g->n + j]);
+			value_drop(&ba->vals[i * ba->g->n + j]);
 	}
 	free(ba->e);
 	free(ba->vals);
@@ -1215,9 +1116,10 @@ integral32(const bson_value_t *v, int *out)
 }
 
 static int
-bauto_parse(struct bauto_stage *ba, const bson_value_t *spec,
-    struct sp_buf *msg, struct sp_error *err)
+bauto_parse(struct stage *s, const bson_value_t *spec, struct sp_buf *msg,
+    struct sp_error *err)
 {
+	struct bauto_stage *ba = (struct bauto_stage *)s;
 	bson_t out = BSON_INITIALIZER;
 	bool has_output = false, has_buckets = false;
 	struct group_spec *g;
@@ -1347,21 +1249,6 @@ int
 stage_bucket_auto_new(struct stage **out, const char *name,
     const bson_value_t *spec, struct sp_error *err)
 {
-	struct bauto_stage *ba;
-	struct sp_buf msg;
-	int rc;
-
-	*out = NULL;
-	ba = sp_xcalloc(1, sizeof(*ba));
-	ba->base.ops = &bauto_ops;
-	ba->base.name = name;
-	sp_buf_init(&msg);
-	rc = bauto_parse(ba, spec, &msg, err);
-	sp_buf_release(&msg);
-	if (rc < 0) {
-		bauto_free(&ba->base);
-		return -1;
-	}
-	*out = &ba->base;
-	return 0;
+	return stage_make(out, sp_xcalloc(1, sizeof(struct bauto_stage)),
+	    &bauto_ops, name, bauto_parse, spec, err);
 }

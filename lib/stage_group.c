@@ -53,8 +53,16 @@ emit_group(struct stage *s, struct group_table *t, size_t i)
 	return 0;
 }
 
+/* $sortByCount's order: a group's count and where it was first seen. */
+struct rank {
+	int64_t count;
+	size_t i;
+};
+
+/* Emits every group, in r's order (NULL: first seen first), then drops
+ * them all. */
 static int
-group_finish(struct stage *s)
+emit_groups(struct stage *s, const struct rank *r)
 {
 	struct group_stage *gs = (struct group_stage *)s;
 	struct sp_arena *a = stage_arena(s);
@@ -64,11 +72,17 @@ group_finish(struct stage *s)
 
 	sp_arena_mark(a, &mark);
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = emit_group(s, gs->t, i);
+		rc = emit_group(s, gs->t, r != NULL ? r[i].i : i);
 		sp_arena_rewind(a, &mark);
 	}
 	group_table_clear(gs->t);
 	return rc;
+}
+
+static int
+group_finish(struct stage *s)
+{
+	return emit_groups(s, NULL);
 }
 
 static void
@@ -91,22 +105,31 @@ group_free(struct stage *s)
 static const struct stage_ops group_ops = {
     "GroupOperator", group_push, group_finish, group_free};
 
+/* A stage of ops over the group g, which it takes. */
+static struct stage *
+group_stage_make(const struct stage_ops *ops, const char *name,
+    struct group_spec *g, bool own_spec_acc)
+{
+	struct group_stage *gs = sp_xcalloc(1, sizeof(*gs));
+
+	gs->base.ops = ops;
+	gs->base.name = name;
+	gs->spec = g;
+	gs->own_spec_acc = own_spec_acc;
+	gs->t = group_table_new(g);
+	return &gs->base;
+}
+
 int
 stage_group_new(struct stage **out, const char *name, const bson_value_t *spec,
     struct sp_error *err)
 {
-	struct group_stage *gs;
 	struct group_spec *g;
 
 	*out = NULL;
 	if (group_spec_compile(&g, spec, err) < 0)
 		return -1;
-	gs = sp_xcalloc(1, sizeof(*gs));
-	gs->base.ops = &group_ops;
-	gs->base.name = name;
-	gs->spec = g;
-	gs->t = group_table_new(g);
-	*out = &gs->base;
+	*out = group_stage_make(&group_ops, name, g, false);
 	return 0;
 }
 
@@ -221,11 +244,6 @@ static const struct accum_ops cnt_ops = {
     .partial = cnt_result,
 };
 
-struct rank {
-	int64_t count;
-	size_t i;
-};
-
 /* Count descending; ties in first-seen order. */
 static int
 rank_cmp(const void *pa, const void *pb)
@@ -242,11 +260,10 @@ sort_by_count_finish(struct stage *s)
 {
 	struct group_stage *gs = (struct group_stage *)s;
 	struct sp_arena *a = stage_arena(s);
-	struct sp_arena_mark mark;
 	size_t i, n = group_table_count(gs->t);
 	struct rank *r;
 	bson_value_t v;
-	int rc = 0;
+	int rc;
 
 	if (n == 0)
 		return 0;
@@ -258,13 +275,8 @@ sort_by_count_finish(struct stage *s)
 		r[i].i = i;
 	}
 	qsort(r, n, sizeof(*r), rank_cmp);
-	sp_arena_mark(a, &mark);
-	for (i = 0; i < n && rc == 0; i++) {
-		rc = emit_group(s, gs->t, r[i].i);
-		sp_arena_rewind(a, &mark);
-	}
+	rc = emit_groups(s, r);
 	free(r);
-	group_table_clear(gs->t);
 	return rc;
 }
 
@@ -277,34 +289,23 @@ int
 stage_sort_by_count_new(struct stage **out, const char *name,
     const bson_value_t *spec, struct sp_error *err)
 {
-	struct group_stage *gs;
 	struct group_spec *g;
 	struct expr_buf b;
 	struct sp_arena ar;
 	bson_value_t body;
-	bson_iter_t it;
 	int rc;
 
 	*out = NULL;
-	if (spec->value_type == BSON_TYPE_DOCUMENT) {
-		if (!bson_iter_init_from_data(&it, spec->value.v_doc.data,
-			spec->value.v_doc.data_len) ||
-		    !bson_iter_next(&it) || bson_iter_key(&it)[0] != '$')
-			return sp_error_set(err,
-			    "the sortByCount field must be defined as a "
-			    "$-prefixed path or an expression inside an "
-			    "object");
-	} else if (spec->value_type == BSON_TYPE_UTF8) {
-		if (spec->value.v_utf8.str[0] != '$')
-			return sp_error_set(err,
-			    "the sortByCount field must be defined as a "
-			    "$-prefixed path or an expression inside an "
-			    "object");
-	} else {
+	if (spec->value_type != BSON_TYPE_DOCUMENT &&
+	    spec->value_type != BSON_TYPE_UTF8)
 		return sp_error_set(err,
 		    "the sortByCount field must be specified as a string or "
 		    "as an object");
-	}
+	if (!group_by_ok(spec, 1))
+		return sp_error_set(err,
+		    "the sortByCount field must be defined as a "
+		    "$-prefixed path or an expression inside an "
+		    "object");
 	sp_arena_init(&ar);
 	sp_expr_buf_init(&b, &ar);
 	sp_expr_buf_append(&b, "_id", 3, spec);
@@ -319,12 +320,6 @@ stage_sort_by_count_new(struct stage **out, const char *name,
 	g->acc[0].off = 0;
 	g->size = cnt_ops.size;
 	g->n = 1;
-	gs = sp_xcalloc(1, sizeof(*gs));
-	gs->base.ops = &sort_by_count_ops;
-	gs->base.name = name;
-	gs->spec = g;
-	gs->own_spec_acc = true;
-	gs->t = group_table_new(g);
-	*out = &gs->base;
+	*out = group_stage_make(&sort_by_count_ops, name, g, true);
 	return 0;
 }

@@ -58,6 +58,12 @@ test_expect_success 'bad group: inclusion-style _id' '
 	reject "sp-group: group: \$group does not support inclusion-style expressions" \
 	    "{\"_id\": {\"a\": 1}}"
 '
+test_expect_success 'bad group: a constant n or p that is $$REMOVE (missing)' '
+	reject "sp-group: group: Value for '"'"'n'"'"' must be of integral type, but found MISSING" \
+	    "{\"_id\": null, \"f\": {\"\$firstN\": {\"n\": \"\$\$REMOVE\", \"input\": \"\$a\"}}}" &&
+	reject "sp-group: group: The \$percentile '"'"'p'"'"' field must be an array of numbers from [0.0, 1.0], but found: MISSING" \
+	    "{\"_id\": null, \"p\": {\"\$percentile\": {\"p\": \"\$\$REMOVE\", \"input\": \"\$a\", \"method\": \"approximate\"}}}"
+'
 test_expect_success 'bad group: not an accumulator' '
 	reject "sp-group: group: The field '"'"'n'"'"' must be an accumulator object" \
 	    "{\"_id\": 1, \"n\": 5}"
