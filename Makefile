@@ -100,7 +100,10 @@ $(BUILD)/t/%.t: t/unit/%.c t/unit/tap.h $(BUILD)/libsp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(BUILD)/libsp.a $(LDLIBS)
 
-# SP_BIN tells t/lib.sh which tools to test.
+# SP_BIN tells t/lib.sh which tools to test. The test files run in
+# parallel, one per core (each has its own scratch directory);
+# PROVEFLAGS= runs them one at a time.
+PROVEFLAGS ?= -j$(shell nproc 2>/dev/null || echo 1)
 check: all
 	@$(MAKE) --no-print-directory deps
 	@if [ -n "$(SANITIZE)" ]; then $(MAKE) --no-print-directory build SANITIZE=$(SANITIZE); fi
@@ -122,7 +125,8 @@ valgrind: all
 		chmod +x build/valgrind-bin/$$t; \
 	done
 	SP_REGEX_NO_JIT=1 prove $(PROVEFLAGS) --exec '$(VALGRIND)' $(UNIT_BIN)
-	SP_REGEX_NO_JIT=1 SP_BIN=$(CURDIR)/build/valgrind-bin prove $(PROVEFLAGS) t/*.t
+	SP_REGEX_NO_JIT=1 SP_TEST_QUICK=1 SP_BIN=$(CURDIR)/build/valgrind-bin \
+	    prove $(PROVEFLAGS) t/*.t
 
 demo: all
 	@sh examples/demo.sh

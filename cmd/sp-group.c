@@ -150,6 +150,11 @@ main(int argc, char **argv)
 	case SP_RUN_USAGE: usage(stderr); return 2;
 	case -1: errx(2, "%s", e.msg);
 	}
+	/* A partial state is about 1.4 times the size of the group it holds
+	 * (canonical Extended JSON): what one run can write, a merge must be
+	 * able to read, so merges take lines up to the largest -L. */
+	if (gr.merge && r.max_line == SP_MAX_LINE_DEFAULT)
+		r.max_line = SP_MAX_LINE_MAX;
 	if (sp_group_compile(&gr.g, bson.data, (uint32_t)bson.len, &e) < 0)
 		errx(2, "%s: %s", r.spec_name, e.msg);
 	sp_buf_release(&bson);
@@ -158,8 +163,12 @@ main(int argc, char **argv)
 		errx(2, "--dlq: %s", e.msg);
 	sp_run_input(&r, argv, argc, group_one, &gr);
 	/* The groups go out at the end of the input, unless nobody is
-	 * reading any more. */
-	if (r.out.err_no == 0)
+	 * reading any more, or some input could not be read: groups of part
+	 * of the input would look whole, and a partial state of them would
+	 * merge without a trace (sort(1) writes nothing either). */
+	if (r.status == 2)
+		warnx("no groups written: the input was not read whole");
+	else if (r.out.err_no == 0)
 		write_groups(&r, gr.g, gr.partial);
 	ngroups = sp_group_count(gr.g);
 	nbytes = sp_group_bytes(gr.g);

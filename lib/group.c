@@ -69,6 +69,10 @@ check_field(const char *name, const bson_value_t *v, struct sp_error *err)
 
 #define ALIGN16(n) (((n) + 15) & ~(size_t)15)
 
+/* The field of a partial state that names the spec it was made by. A
+ * group's own fields cannot start with '$', so it never collides. */
+#define PARTIAL_OF "$partialOf"
+
 int
 group_spec_compile(
     struct group_spec **out, const bson_value_t *spec, struct sp_error *err)
@@ -125,6 +129,16 @@ group_spec_compile(
 	if (!has_id) {
 		sp_error_set(err, "a group specification must include an _id");
 		goto fail;
+	}
+	{
+		const uint8_t *p = spec->value.v_doc.data;
+		uint64_t h = 0xcbf29ce484222325ULL;
+		uint32_t n;
+
+		for (n = 0; n < spec->value.v_doc.data_len; n++)
+			h = (h ^ p[n]) * 0x100000001b3ULL;
+		snprintf(g->fingerprint, sizeof(g->fingerprint), "%016llx",
+		    (unsigned long long)h);
 	}
 	*out = g;
 	return 0;
@@ -610,6 +624,10 @@ group_block_result(const struct group_spec *g, const uint8_t *st,
 
 	sp_expr_buf_init(&b, ar);
 	sp_expr_buf_append(&b, "_id", 3, id);
+	if (partial) {
+		expr_set_cstr(&v, g->fingerprint);
+		sp_expr_buf_append(&b, PARTIAL_OF, strlen(PARTIAL_OF), &v);
+	}
 	for (j = 0; j < g->n; j++) {
 		const struct accum *a = &g->acc[j];
 
@@ -737,6 +755,7 @@ group_table_merge(struct group_table *t, const uint8_t *doc, uint32_t len,
 {
 	const struct group_spec *g = t->g;
 	bson_value_t key, *part = t->vals;
+	bool of = false;
 	bson_iter_t it;
 	int j;
 
@@ -749,6 +768,19 @@ group_table_merge(struct group_table *t, const uint8_t *doc, uint32_t len,
 		const char *k = bson_iter_key(&it);
 		bson_value_t *slot = NULL;
 
+		if (strcmp(k, PARTIAL_OF) == 0) {
+			const bson_value_t *f = bson_iter_value(&it);
+
+			if (f->value_type != BSON_TYPE_UTF8 ||
+			    strcmp(f->value.v_utf8.str, g->fingerprint) != 0)
+				return sp_error_set(err,
+				    NOT_PARTIAL "it was made by another group "
+						"(" PARTIAL_OF
+						" is not \"%s\")",
+				    g->fingerprint);
+			of = true;
+			continue;
+		}
 		if (strcmp(k, "_id") == 0)
 			slot = &key;
 		else
@@ -765,6 +797,8 @@ group_table_merge(struct group_table *t, const uint8_t *doc, uint32_t len,
 	}
 	if (key.value_type == BSON_TYPE_EOD)
 		return sp_error_set(err, NOT_PARTIAL "no _id");
+	if (!of)
+		return sp_error_set(err, NOT_PARTIAL "no " PARTIAL_OF);
 
 	/* Each state is first folded into a scratch block: a partial that
 	 * an accumulator refuses leaves every group as it was. */

@@ -167,6 +167,9 @@ struct group_spec {
 	int n;
 	struct accum *acc; /* n accumulators, in the spec's order */
 	size_t size; /* a group's state block: every accumulator's */
+	/* The spec's fingerprint (FNV-1a of its BSON, in hex): a partial
+	 * state carries it as "$partialOf", and merge takes only its own. */
+	char fingerprint[17];
 };
 
 /*

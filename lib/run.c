@@ -45,7 +45,7 @@ sp_run_init(struct sp_run *r, const char *prog)
 static int
 parse_bytes(const char *s, size_t *out, struct sp_error *err)
 {
-	const unsigned long long limit = 1ULL << 30;
+	const unsigned long long limit = SP_MAX_LINE_MAX;
 	unsigned long long v;
 	unsigned shift = 0;
 	char *end;

@@ -307,6 +307,7 @@ struct sp_line {
 
 #define SP_LINE_KEEP 4096
 #define SP_MAX_LINE_DEFAULT ((size_t)64 << 20)
+#define SP_MAX_LINE_MAX ((size_t)1 << 30) /* the largest -L */
 
 struct sp_reader;
 

@@ -162,7 +162,15 @@ test_expect_success 'a partial of another group spec is a dead letter' '
 	test_expect_code 1 sp-group -m -d dlq.other "{\"_id\": \"\$k\", \"b\": {\"\$sum\": \"\$v\"}}" other >out &&
 	test_lines 0 out &&
 	test_lines "$(wc -l <other | tr -d " ")" dlq.other &&
-	test_grep "unknown field .a." dlq.other
+	test_grep "it was made by another group" dlq.other
+'
+
+test_expect_success 'a partial of a group with the same fields but other expressions is a dead letter' '
+	sp-group -p "{\"_id\": \"\$k\", \"a\": {\"\$sum\": \"\$v\"}}" shard.aa >other &&
+	test_expect_code 1 sp-group -m -d dlq.same "{\"_id\": \"\$k\", \"a\": {\"\$sum\": \"\$w\"}}" other >out &&
+	test_lines 0 out &&
+	test_lines "$(wc -l <other | tr -d " ")" dlq.same &&
+	test_grep "it was made by another group" dlq.same
 '
 
 test_expect_success 'a partial state of the wrong shape is a dead letter' '
@@ -175,5 +183,28 @@ test_expect_success 'a partial state of the wrong shape is a dead letter' '
 	test_cmp want out &&
 	test_lines 2 dlq.bad
 '
+
+test_expect_success 'no groups are written when some input could not be read' '
+	test_expect_code 2 sp-group "{\"_id\": null, \"n\": {\"\$count\": {}}}" no-such-file shard.aa >out 2>err &&
+	test_lines 0 out &&
+	test_grep "no groups written: the input was not read whole" err &&
+	test_expect_code 2 sp-group -p "{\"_id\": null, \"n\": {\"\$count\": {}}}" shard.aa no-such-file >out 2>err &&
+	test_lines 0 out
+'
+
+title="a merge reads partial states longer than the default -L (64M)"
+if [ -n "${SP_TEST_QUICK:-}" ]; then
+	test_skip "$title" "SP_TEST_QUICK"
+else
+	test_expect_success "$title" '
+		yes "{\"v\":1}" | head -n 4000000 >many &&
+		G="{\"_id\": null, \"all\": {\"\$push\": \"\$v\"}}" &&
+		sp-group "$G" many >one &&
+		sp-group -p "$G" many >p &&
+		[ "$(wc -c <p)" -gt 67108864 ] &&
+		sp-group -m "$G" p >merged &&
+		cmp one merged
+	'
+fi
 
 test_done

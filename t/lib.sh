@@ -38,6 +38,14 @@ test_expect_success() {
 	fi
 }
 
+# test_skip TITLE REASON: a test this run leaves out, counted as TAP's skip.
+# Tests that take seconds of CPU skip when SP_TEST_QUICK is set (make
+# valgrind sets it: under valgrind they would take minutes).
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # skip $2"
+}
+
 # test_expect_code CODE COMMAND [ARG...]: COMMAND must exit with CODE.
 test_expect_code() {
 	want=$1

@@ -571,7 +571,7 @@ test_merge(void)
 	    "{\"k\": \"y\", \"n\": 2}", "{\"n\": 3}",
 	    "{\"k\": \"x\", \"n\": 4}", "{\"k\": \"z\", \"n\": 5}",
 	    "{\"k\": \"y\", \"n\": 6}", "{\"k\": \"x\", \"n\": 7}"};
-	char want[8192];
+	char want[8192], buf[512];
 	bson_value_t v;
 	const uint8_t *d;
 	uint32_t len;
@@ -604,15 +604,37 @@ test_merge(void)
 	    group_table_merge(m, d, len, &arena, &err), -1, "an extra field");
 	is_str(err.msg, "not a partial state of this $group: unknown field 'q'",
 	    "extra field: message");
-	d = bson("{\"_id\": \"x\", \"s\": 1.0, \"l\": [1, \"two\"]}", &len);
+	d = bson("{\"_id\": \"x\", \"s\": 1.0, \"l\": [1]}", &len);
+	is_int(group_table_merge(m, d, len, &arena, &err), -1, "no $partialOf");
+	is_str(err.msg, "not a partial state of this $group: no $partialOf",
+	    "no $partialOf: message");
+	snprintf(buf, sizeof(buf),
+	    "{\"_id\": \"x\", \"$partialOf\": \"0123456789abcdef\", "
+	    "\"s\": 1.0, \"l\": [1]}");
+	d = bson(buf, &len);
+	is_int(group_table_merge(m, d, len, &arena, &err), -1,
+	    "another spec's $partialOf");
+	snprintf(buf, sizeof(buf),
+	    "{\"_id\": \"x\", \"$partialOf\": \"%s\", \"s\": 1.0, "
+	    "\"l\": [1, \"two\"]}",
+	    g->fingerprint);
+	d = bson(buf, &len);
 	is_int(group_table_merge(m, d, len, &arena, &err), -1,
 	    "an accumulator refuses its partial");
 	is_str(err.msg, "tlist: not a partial", "with its message");
-	d = bson("{\"_id\": \"new\", \"s\": 1.0, \"l\": 5}", &len);
+	snprintf(buf, sizeof(buf),
+	    "{\"_id\": \"new\", \"$partialOf\": \"%s\", \"s\": 1.0, "
+	    "\"l\": 5}",
+	    g->fingerprint);
+	d = bson(buf, &len);
 	is_int(group_table_merge(m, d, len, &arena, &err), -1,
 	    "a bad partial for a new group");
 	is_str(dump(m, false), want, "and nothing changed");
-	d = bson("{\"_id\": \"w\", \"s\": 2.5, \"l\": [9]}", &len);
+	snprintf(buf, sizeof(buf),
+	    "{\"_id\": \"w\", \"$partialOf\": \"%s\", \"s\": 2.5, "
+	    "\"l\": [9]}",
+	    g->fingerprint);
+	d = bson(buf, &len);
 	is_int(group_table_merge(m, d, len, &arena, &err), 0, "a good one");
 	is_int(group_table_count(m), 5, "makes a group");
 	group_table_free(a);
