@@ -262,8 +262,21 @@ sp_run_input(
 	struct sp_line line;
 	struct sp_error e;
 	char reason[600];
-	int rc;
+	int rc, i;
 
+	/* "-f -" took standard input for the spec: reading it again for
+	 * input would silently find nothing. */
+	if (r->spec_file != NULL && strcmp(r->spec_file, "-") == 0) {
+		for (i = 0; i < npaths && strcmp(paths[i], "-") != 0; i++)
+			;
+		if (npaths == 0 || i < npaths) {
+			warn(r,
+			    "-f -: standard input holds the spec; name "
+			    "the input files");
+			r->status = 2;
+			return;
+		}
+	}
 	st->reader = sp_reader_new(paths, npaths, r->max_line);
 	sp_reader_on_idle(st->reader, flush_all, r);
 	while ((rc = sp_reader_next(st->reader, &line, &e)) != 0) {

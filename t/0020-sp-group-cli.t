@@ -203,6 +203,19 @@ test_expect_success 'memory grows with groups, not documents' '
 	test_cmp b1 b2
 '
 
+test_expect_success '-f - with standard input as the input too: a usage error' '
+	echo "{\"_id\": null, \"n\": {\"\$count\": {}}}" >g &&
+	test_expect_code 2 sp-group -f - <g >out 2>err &&
+	test_lines 0 out &&
+	test_grep "^sp-group: -f -: standard input holds the spec; name the input files$" err &&
+	echo "{\"a\": 1}" | test_expect_code 2 sp-match -f - - >out 2>err &&
+	test_grep "^sp-match: -f -: standard input holds the spec" err &&
+	printf "%s\n" "{\"a\":1}" >in &&
+	sp-group -f - in <g >out &&
+	echo "{\"_id\":null,\"n\":1}" >want &&
+	test_cmp want out
+'
+
 test_expect_success '--partial is canonical whatever -c says' '
 	printf "%s\n" "{\"k\":1}" >in &&
 	sp-group -p "{\"_id\": \"\$k\"}" in >out &&
