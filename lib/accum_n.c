@@ -561,7 +561,17 @@ tb_eval(const struct accum *a, const uint8_t *doc, uint32_t len,
 			return -1;
 		if (v.value_type == BSON_TYPE_EOD)
 			continue;
-		snprintf(key, sizeof(key), "s%d", i);
+		/* "s<i>", as compile named them (at most 32 keys); no printf
+		 * per document. */
+		key[0] = 's';
+		if (i < 10) {
+			key[1] = (char)('0' + i);
+			key[2] = '\0';
+		} else {
+			key[1] = (char)('0' + i / 10);
+			key[2] = (char)('0' + i % 10);
+			key[3] = '\0';
+		}
 		sp_expr_buf_append(&fb, key, strlen(key), &v);
 	}
 	if (sp_expr_buf_finish(&fb, BSON_TYPE_DOCUMENT, &fields) < 0)

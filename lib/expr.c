@@ -296,6 +296,24 @@ buf_str(struct expr_buf *b, const char *s, uint32_t len)
 	buf_put(b, "", 1);
 }
 
+/* n in decimal into buf (at least 11 bytes): an array element's key.
+ * Every array built goes through here, so no printf. */
+static size_t
+index_key(char *buf, uint32_t n)
+{
+	char tmp[10];
+	size_t i = 0, k = 0;
+
+	do {
+		tmp[i++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	while (i > 0)
+		buf[k++] = tmp[--i];
+	buf[k] = '\0';
+	return k;
+}
+
 void
 sp_expr_buf_append(
     struct expr_buf *b, const char *key, size_t keylen, const bson_value_t *v)
@@ -305,7 +323,7 @@ sp_expr_buf_append(
 	double d;
 
 	if (key == NULL) {
-		keylen = (size_t)snprintf(idx, sizeof(idx), "%u", b->n);
+		keylen = index_key(idx, b->n);
 		key = idx;
 	}
 	b->n++;
