@@ -1571,3 +1571,24 @@ sp_expr_eval_at(const struct sp_expr *e, const uint8_t *doc, uint32_t len,
 	}
 	return 0;
 }
+
+const char *
+sp_expr_named_args(const bson_value_t *arg, const char *const *names,
+    bson_value_t *store, const bson_value_t **vals)
+{
+	bson_iter_t it;
+	int i;
+
+	bson_iter_init_from_data(
+	    &it, arg->value.v_doc.data, arg->value.v_doc.data_len);
+	while (bson_iter_next(&it)) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(bson_iter_key(&it), names[i]) == 0)
+				break;
+		if (names[i] == NULL)
+			return bson_iter_key(&it);
+		store[i] = *bson_iter_value(&it);
+		vals[i] = &store[i];
+	}
+	return NULL;
+}

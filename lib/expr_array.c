@@ -1131,84 +1131,67 @@ fail:
 }
 
 /* {input:, as:, cond:, limit:}; "cond" sees "as" whatever the order. */
+enum { F_INPUT, F_AS, F_COND, F_LIMIT, F_NARGS };
+
 static int
 compile_filter(struct expr_comp *c, const struct expr_op *op,
     const bson_value_t *arg, struct enode **out)
 {
-	bson_value_t input, as, cond, limit;
-	bson_iter_t it;
-	const char *key;
+	static const char *const names[] = {
+	    "input", "as", "cond", "limit", NULL};
+	const bson_value_t *vals[F_NARGS] = {NULL, NULL, NULL, NULL};
+	bson_value_t store[F_NARGS];
+	const char *bad;
+	int i;
 
 	*out = NULL;
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(
 		    c->err, "$filter only supports an object as its argument");
-	expr_set_missing(&input);
-	expr_set_missing(&as);
-	expr_set_missing(&cond);
-	expr_set_missing(&limit);
-	bson_iter_init_from_data(
-	    &it, arg->value.v_doc.data, arg->value.v_doc.data_len);
-	while (bson_iter_next(&it)) {
-		key = bson_iter_key(&it);
-		if (strcmp(key, "input") == 0)
-			input = *bson_iter_value(&it);
-		else if (strcmp(key, "as") == 0)
-			as = *bson_iter_value(&it);
-		else if (strcmp(key, "cond") == 0)
-			cond = *bson_iter_value(&it);
-		else if (strcmp(key, "limit") == 0)
-			limit = *bson_iter_value(&it);
-		else
-			return sp_error_set(c->err,
-			    "Unrecognized parameter to $filter: %s", key);
-	}
-	if (input.value_type == BSON_TYPE_EOD)
+	for (i = 0; i < F_NARGS; i++)
+		expr_set_missing(&store[i]);
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
+		return sp_error_set(
+		    c->err, "Unrecognized parameter to $filter: %s", bad);
+	if (vals[F_INPUT] == NULL)
 		return sp_error_set(
 		    c->err, "Missing 'input' parameter to $filter");
-	if (cond.value_type == BSON_TYPE_EOD)
+	if (vals[F_COND] == NULL)
 		return sp_error_set(
 		    c->err, "Missing 'cond' parameter to $filter");
-	return compile_iter(c, op, &input, &as, &cond,
-	    limit.value_type != BSON_TYPE_EOD ? &limit : NULL, out);
+	return compile_iter(c, op, &store[F_INPUT], &store[F_AS],
+	    &store[F_COND], vals[F_LIMIT], out);
 }
 
 /* {input:, as:, in:}; "in" sees "as" whatever the order. */
+enum { M_INPUT, M_AS, M_IN, M_NARGS };
+
 static int
 compile_map(struct expr_comp *c, const struct expr_op *op,
     const bson_value_t *arg, struct enode **out)
 {
-	bson_value_t input, as, in;
-	bson_iter_t it;
-	const char *key;
+	static const char *const names[] = {"input", "as", "in", NULL};
+	const bson_value_t *vals[M_NARGS] = {NULL, NULL, NULL};
+	bson_value_t store[M_NARGS];
+	const char *bad;
+	int i;
 
 	*out = NULL;
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(
 		    c->err, "$map only supports an object as its argument");
-	expr_set_missing(&input);
-	expr_set_missing(&as);
-	expr_set_missing(&in);
-	bson_iter_init_from_data(
-	    &it, arg->value.v_doc.data, arg->value.v_doc.data_len);
-	while (bson_iter_next(&it)) {
-		key = bson_iter_key(&it);
-		if (strcmp(key, "input") == 0)
-			input = *bson_iter_value(&it);
-		else if (strcmp(key, "as") == 0)
-			as = *bson_iter_value(&it);
-		else if (strcmp(key, "in") == 0)
-			in = *bson_iter_value(&it);
-		else
-			return sp_error_set(
-			    c->err, "Unrecognized parameter to $map: %s", key);
-	}
-	if (input.value_type == BSON_TYPE_EOD)
+	for (i = 0; i < M_NARGS; i++)
+		expr_set_missing(&store[i]);
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
+		return sp_error_set(
+		    c->err, "Unrecognized parameter to $map: %s", bad);
+	if (vals[M_INPUT] == NULL)
 		return sp_error_set(
 		    c->err, "Missing 'input' parameter to $map");
-	if (in.value_type == BSON_TYPE_EOD)
+	if (vals[M_IN] == NULL)
 		return sp_error_set(c->err, "Missing 'in' parameter to $map");
-	return compile_iter(c, op, &input, &as, &in, NULL, out);
+	return compile_iter(
+	    c, op, &store[M_INPUT], &store[M_AS], &store[M_IN], NULL, out);
 }
 
 static int

@@ -444,36 +444,6 @@ fail_free(struct enode *n)
 	sp_expr_node_free(n);
 }
 
-/*
- * Reads an operator's named arguments (names[] ends with NULL) into
- * store[i], pointing vals[i] at each one given; the last occurrence of a
- * name wins, as in MongoDB. Returns NULL, or the first unknown name.
- */
-static const char *
-named_args(const bson_value_t *arg, const char *const *names,
-    bson_value_t *store, const bson_value_t **vals)
-{
-	static char unknown[256];
-	bson_iter_t it;
-	int i;
-
-	bson_iter_init_from_data(
-	    &it, arg->value.v_doc.data, arg->value.v_doc.data_len);
-	while (bson_iter_next(&it)) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(bson_iter_key(&it), names[i]) == 0)
-				break;
-		if (names[i] == NULL) {
-			snprintf(
-			    unknown, sizeof(unknown), "%s", bson_iter_key(&it));
-			return unknown;
-		}
-		store[i] = *bson_iter_value(&it);
-		vals[i] = &store[i];
-	}
-	return NULL;
-}
-
 /* ------------------------------------------- $year, $month, ... */
 
 enum { P_DATE, P_TZ, P_NARGS };
@@ -500,7 +470,8 @@ compile_part(struct expr_comp *c, const struct expr_op *op,
 		if (bson_iter_next(&it) && bson_iter_key(&it)[0] == '$') {
 			vals[P_DATE] = arg;
 		} else {
-			if ((bad = named_args(arg, names, store, vals)) != NULL)
+			if ((bad = sp_expr_named_args(
+				 arg, names, store, vals)) != NULL)
 				return sp_error_set(c->err,
 				    "unrecognized option to %s: \"%s\"",
 				    op->name, bad);
@@ -620,7 +591,7 @@ compile_to_parts(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(c->err,
 		    "$dateToParts only supports an object as its argument");
-	if ((bad = named_args(arg, names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
 		return sp_error_set(
 		    c->err, "Unrecognized argument to $dateToParts: %s", bad);
 	if (vals[TP_DATE] == NULL)
@@ -869,7 +840,7 @@ compile_to_string(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(c->err,
 		    "$dateToString only supports an object as its argument");
-	if ((bad = named_args(arg, names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
 		return sp_error_set(
 		    c->err, "Unrecognized argument to $dateToString: %s", bad);
 	if (vals[TS_DATE] == NULL)
@@ -1258,7 +1229,7 @@ compile_add(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(
 		    c->err, "%s expects an object as its argument", op->name);
-	if ((bad = named_args(arg, names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
 		return sp_error_set(c->err,
 		    "Unrecognized argument to %s: %s. Expected arguments are "
 		    "startDate, unit, amount, and optionally timezone.",
@@ -1347,7 +1318,7 @@ compile_diff(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(c->err,
 		    "$dateDiff only supports an object as its argument");
-	if ((bad = named_args(arg, names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
 		return sp_error_set(
 		    c->err, "Unrecognized argument to $dateDiff: %s", bad);
 	if (vals[DD_START] == NULL)
@@ -1494,7 +1465,7 @@ compile_trunc(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(c->err,
 		    "$dateTrunc only supports an object as its argument");
-	if ((bad = named_args(arg, names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
 		return sp_error_set(c->err,
 		    "Unrecognized argument to $dateTrunc: %s. Expected "
 		    "arguments are date, unit, and optionally, binSize, "
@@ -1664,7 +1635,7 @@ compile_from_parts(struct expr_comp *c, const struct expr_op *op,
 	if (arg->value_type != BSON_TYPE_DOCUMENT)
 		return sp_error_set(c->err,
 		    "$dateFromParts only supports an object as its argument");
-	if ((bad = named_args(arg, fp_names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, fp_names, store, vals)) != NULL)
 		return sp_error_set(
 		    c->err, "Unrecognized argument to $dateFromParts: %s", bad);
 	if (vals[FP_YEAR] == NULL && vals[FP_ISO_YEAR] == NULL)
@@ -3487,7 +3458,7 @@ compile_from_string(struct expr_comp *c, const struct expr_op *op,
 		    "$dateFromString only supports an object as an argument, "
 		    "found: %s",
 		    sp_expr_type_name(arg->value_type));
-	if ((bad = named_args(arg, names, store, vals)) != NULL)
+	if ((bad = sp_expr_named_args(arg, names, store, vals)) != NULL)
 		return sp_error_set(c->err,
 		    "Unrecognized argument to $dateFromString: %s", bad);
 	if (vals[FS_STRING] == NULL)

@@ -143,6 +143,16 @@ int sp_expr_check_var_name(
 /* For the stages: whether name ("$add") is an expression operator, and
  * FieldPath's checks of a dotted path, with its messages. */
 bool sp_expr_is_operator(const char *name);
+
+/*
+ * Reads an operator's named arguments ({input: ..., n: ...}; arg must be a
+ * document, names[] ends with NULL) into store[i], pointing vals[i] at
+ * each one given; the last occurrence of a name wins, as in MongoDB.
+ * Returns NULL, or the first unknown name (pointing into arg), for the
+ * operator's own message.
+ */
+const char *sp_expr_named_args(const bson_value_t *arg,
+    const char *const *names, bson_value_t *store, const bson_value_t **vals);
 int sp_expr_check_field_path(const char *s, size_t len, struct sp_error *err);
 
 /* ------------------------------------------------------------ values */

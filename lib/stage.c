@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "stage_int.h"
 
@@ -152,27 +151,6 @@ doc_set_field(struct sp_arena *a, const uint8_t *doc, uint32_t len,
 /* ---------------------------------------------------------- messages */
 
 static void
-iso_date(struct sp_buf *b, int64_t ms)
-{
-	int64_t secs = ms / 1000, frac = ms % 1000;
-	struct tm tm;
-	time_t t;
-
-	if (frac < 0) {
-		frac += 1000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL) {
-		sp_buf_puts(b, "illegal date");
-		return;
-	}
-	sp_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)frac);
-}
-
-static void
 hex(struct sp_buf *b, const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789ABCDEF";
@@ -193,108 +171,11 @@ oid_hex(struct sp_buf *b, const bson_oid_t *oid)
 	sp_buf_puts(b, s);
 }
 
+/* expr_value.c's renderer, with every date in ISO form and NaN as "nan". */
 void
 value_str(struct sp_buf *b, const bson_value_t *v)
 {
-	char dec[BSON_DECIMAL128_STRING];
-	bson_iter_t it;
-	const char *sep = "";
-
-	switch (v->value_type) {
-	case BSON_TYPE_EOD: sp_buf_puts(b, "MISSING"); break;
-	case BSON_TYPE_MINKEY: sp_buf_puts(b, "MinKey"); break;
-	case BSON_TYPE_MAXKEY: sp_buf_puts(b, "MaxKey"); break;
-	case BSON_TYPE_OID: oid_hex(b, &v->value.v_oid); break;
-	case BSON_TYPE_UTF8:
-		sp_buf_putc(b, '"');
-		sp_buf_append(b, v->value.v_utf8.str, v->value.v_utf8.len);
-		sp_buf_putc(b, '"');
-		break;
-	case BSON_TYPE_REGEX:
-		sp_buf_printf(b, "/%s/%s", v->value.v_regex.regex,
-		    v->value.v_regex.options);
-		break;
-	case BSON_TYPE_SYMBOL:
-		sp_buf_puts(b, "Symbol(\"");
-		sp_buf_append(
-		    b, v->value.v_symbol.symbol, v->value.v_symbol.len);
-		sp_buf_puts(b, "\")");
-		break;
-	case BSON_TYPE_CODE:
-		sp_buf_puts(b, "Code(\"");
-		sp_buf_append(
-		    b, v->value.v_code.code, v->value.v_code.code_len);
-		sp_buf_puts(b, "\")");
-		break;
-	case BSON_TYPE_BOOL:
-		sp_buf_puts(b, v->value.v_bool ? "true" : "false");
-		break;
-	case BSON_TYPE_DECIMAL128:
-		bson_decimal128_to_string(&v->value.v_decimal128, dec);
-		sp_buf_puts(b, dec);
-		break;
-	case BSON_TYPE_DOUBLE:
-		/* std::ostream's default: six significant digits. */
-		if (isnan(v->value.v_double))
-			sp_buf_puts(b, "nan");
-		else if (isinf(v->value.v_double))
-			sp_buf_puts(b, v->value.v_double < 0 ? "-inf" : "inf");
-		else
-			sp_buf_printf(b, "%g", v->value.v_double);
-		break;
-	case BSON_TYPE_INT64:
-		sp_buf_printf(b, "%" PRId64, v->value.v_int64);
-		break;
-	case BSON_TYPE_INT32: sp_buf_printf(b, "%d", v->value.v_int32); break;
-	case BSON_TYPE_NULL: sp_buf_puts(b, "null"); break;
-	case BSON_TYPE_UNDEFINED: sp_buf_puts(b, "undefined"); break;
-	case BSON_TYPE_DATE_TIME: iso_date(b, v->value.v_datetime); break;
-	case BSON_TYPE_TIMESTAMP:
-		sp_buf_printf(b, "Timestamp(%u, %u)",
-		    v->value.v_timestamp.timestamp,
-		    v->value.v_timestamp.increment);
-		break;
-	case BSON_TYPE_DOCUMENT:
-	case BSON_TYPE_ARRAY:
-		sp_buf_putc(b, v->value_type == BSON_TYPE_ARRAY ? '[' : '{');
-		if (bson_iter_init_from_data(
-			&it, v->value.v_doc.data, v->value.v_doc.data_len)) {
-			while (bson_iter_next(&it)) {
-				sp_buf_puts(b, sep);
-				if (v->value_type == BSON_TYPE_DOCUMENT) {
-					sp_buf_puts(b, bson_iter_key(&it));
-					sp_buf_puts(b, ": ");
-				}
-				value_str(b, bson_iter_value(&it));
-				sep = ", ";
-			}
-		}
-		sp_buf_putc(b, v->value_type == BSON_TYPE_ARRAY ? ']' : '}');
-		break;
-	case BSON_TYPE_BINARY:
-		sp_buf_printf(
-		    b, "BinData(%d, \"", (int)v->value.v_binary.subtype);
-		hex(b, v->value.v_binary.data, v->value.v_binary.data_len);
-		sp_buf_puts(b, "\")");
-		break;
-	case BSON_TYPE_CODEWSCOPE:
-		sp_buf_puts(b, "CodeWScope(\"");
-		sp_buf_append(b, v->value.v_codewscope.code,
-		    v->value.v_codewscope.code_len);
-		sp_buf_puts(b, "\", ");
-		bson_obj_str(b, v->value.v_codewscope.scope_data,
-		    v->value.v_codewscope.scope_len);
-		sp_buf_putc(b, ')');
-		break;
-	case BSON_TYPE_DBPOINTER:
-		sp_buf_puts(b, "DBRef(\"");
-		sp_buf_append(b, v->value.v_dbpointer.collection,
-		    v->value.v_dbpointer.collection_len);
-		sp_buf_puts(b, "\", ");
-		oid_hex(b, &v->value.v_dbpointer.oid);
-		sp_buf_putc(b, ')');
-		break;
-	}
+	sp_expr_value_string(b, v, EXPR_TEXT_ANY_YEAR | EXPR_TEXT_NAN_BARE);
 }
 
 /* BSONElement::toString's value part, StringBuilder's appendDoubleNice for
